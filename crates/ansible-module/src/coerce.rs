@@ -46,7 +46,11 @@ pub fn py_repr(value: &Value) -> String {
         Value::Bool(false) => "False".to_owned(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => {
-            let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
             let mut out = String::with_capacity(s.len() + 2);
             out.push(quote);
             for c in s.chars() {
@@ -163,8 +167,8 @@ pub fn to_bool(value: &Value) -> Result<bool, String> {
             }
         }
         Value::Number(n) => match n.as_f64() {
-            Some(f) if f == 1.0 => Ok(true),
-            Some(f) if f == 0.0 => Ok(false),
+            Some(1.0) => Ok(true),
+            Some(0.0) => Ok(false),
             _ => Err(invalid(n.to_string())),
         },
         other => Err(format!("{} cannot be converted to a bool", class(other))),
@@ -190,7 +194,9 @@ fn to_dict(value: &Value) -> Result<Value, String> {
             _ => Err("unable to evaluate string as dictionary".to_owned()),
         },
         Value::String(s) if s.contains('=') => parse_key_values(s).map(Value::Object),
-        Value::String(_) => Err("dictionary requested, could not parse JSON or key=value".to_owned()),
+        Value::String(_) => {
+            Err("dictionary requested, could not parse JSON or key=value".to_owned())
+        }
         other => Err(format!("{} cannot be converted to a dict", class(other))),
     }
 }
@@ -315,7 +321,10 @@ mod tests {
         assert_eq!(to_bool(&json!(1)), Ok(true));
         assert_eq!(to_bool(&json!(0.0)), Ok(false));
         let err = to_bool(&json!("maybe")).unwrap_err();
-        assert!(err.starts_with("The value 'maybe' is not a valid boolean."), "{err}");
+        assert!(
+            err.starts_with("The value 'maybe' is not a valid boolean."),
+            "{err}"
+        );
         assert!(to_bool(&json!(2)).is_err());
         assert_eq!(
             to_bool(&json!([true])).unwrap_err(),
@@ -328,7 +337,10 @@ mod tests {
         assert_eq!(coerce(Type::Str, &json!(5)).unwrap(), json!("5"));
         assert_eq!(coerce(Type::Str, &json!(true)).unwrap(), json!("True"));
         assert_eq!(coerce(Type::Str, &json!(null)).unwrap(), json!(""));
-        assert_eq!(coerce(Type::Str, &json!(["a", 1])).unwrap(), json!("['a', 1]"));
+        assert_eq!(
+            coerce(Type::Str, &json!(["a", 1])).unwrap(),
+            json!("['a', 1]")
+        );
     }
 
     #[test]
@@ -344,7 +356,10 @@ mod tests {
 
     #[test]
     fn lists_split_on_commas() {
-        assert_eq!(coerce(Type::List, &json!("a,b")).unwrap(), json!(["a", "b"]));
+        assert_eq!(
+            coerce(Type::List, &json!("a,b")).unwrap(),
+            json!(["a", "b"])
+        );
         assert_eq!(coerce(Type::List, &json!(3)).unwrap(), json!(["3"]));
         assert_eq!(coerce(Type::List, &json!(["x"])).unwrap(), json!(["x"]));
         assert_eq!(
@@ -355,7 +370,10 @@ mod tests {
 
     #[test]
     fn dicts_from_json_and_key_values() {
-        assert_eq!(coerce(Type::Dict, &json!("{\"a\": 1}")).unwrap(), json!({"a": 1}));
+        assert_eq!(
+            coerce(Type::Dict, &json!("{\"a\": 1}")).unwrap(),
+            json!({"a": 1})
+        );
         assert_eq!(
             coerce(Type::Dict, &json!("a=1, b='x y'")).unwrap(),
             json!({"a": "1", "b": "x y"})
@@ -381,7 +399,10 @@ mod tests {
     #[test]
     fn paths_expand_home_and_variables() {
         let home = std::env::var("HOME").unwrap_or_default();
-        assert_eq!(expand_path("~/x"), format!("{}/x", home.trim_end_matches('/')));
+        assert_eq!(
+            expand_path("~/x"),
+            format!("{}/x", home.trim_end_matches('/'))
+        );
         assert_eq!(expand_path("a~b"), "a~b");
         assert_eq!(expand_path("$HOME/y"), format!("{home}/y"));
         assert_eq!(expand_path("${HOME}z"), format!("{home}z"));
@@ -397,6 +418,9 @@ mod tests {
     fn repr_quotes_like_python() {
         assert_eq!(py_repr(&json!("it's")), "\"it's\"");
         assert_eq!(py_repr(&json!("a'b\"c")), "'a\\'b\"c'");
-        assert_eq!(py_repr(&json!({"k": [null, false]})), "{'k': [None, False]}");
+        assert_eq!(
+            py_repr(&json!({"k": [null, false]})),
+            "{'k': [None, False]}"
+        );
     }
 }

@@ -56,11 +56,16 @@ impl Internal {
         Internal {
             check_mode: flag("_ansible_check_mode"),
             diff: flag("_ansible_diff"),
-            verbosity: args.get("_ansible_verbosity").and_then(Value::as_u64).unwrap_or(0),
+            verbosity: args
+                .get("_ansible_verbosity")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
             module_name: text("_ansible_module_name"),
             version: text("_ansible_version"),
             ignore_unknown_opts: flag("_ansible_ignore_unknown_opts"),
-            inject_invocation: args.get("_ansible_inject_invocation").and_then(Value::as_bool),
+            inject_invocation: args
+                .get("_ansible_inject_invocation")
+                .and_then(Value::as_bool),
         }
     }
 }
@@ -72,10 +77,15 @@ pub struct Context {
     module_name: String,
     warnings: Vec<String>,
     deprecations: Vec<Deprecation>,
+    env_sources: Map<String, Value>,
     collection: &'static str,
 }
 
 impl Context {
+    /// The environment variable an option's value came from, if it was not a task argument.
+    pub fn env_source(&self, option: &str) -> Option<&str> {
+        self.env_sources.get(option).and_then(Value::as_str)
+    }
     pub fn check_mode(&self) -> bool {
         self.internal.check_mode
     }
@@ -134,7 +144,10 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn changed(changed: bool) -> Self {
-        Outcome { changed, fields: Fields::default() }
+        Outcome {
+            changed,
+            fields: Fields::default(),
+        }
     }
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
         self.fields.set(key, value, false);
@@ -156,7 +169,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(msg: impl Into<String>) -> Self {
-        Failure { msg: msg.into(), fields: Fields::default() }
+        Failure {
+            msg: msg.into(),
+            fields: Fields::default(),
+        }
     }
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
         self.fields.set(key, value, false);
@@ -179,6 +195,14 @@ pub struct Report {
     pub exit_code: i32,
 }
 
+/// A module's typed options. `check` holds the value rules beyond types (ranges, formats);
+/// it runs before the check-mode skip, so a bad value fails in `--check` runs too.
+pub trait ModuleOptions: DeserializeOwned {
+    fn check(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
 /// Secrets known so far, for the panic hook.
 static PANIC_SECRETS: Mutex<Option<Secrets>> = Mutex::new(None);
 
@@ -186,14 +210,17 @@ static PANIC_SECRETS: Mutex<Option<Secrets>> = Mutex::new(None);
 /// support it, calls `body`, prints the one result and exits (0, or 1 on failure).
 pub fn run<T, F>(spec: &ModuleSpec, body: F) -> !
 where
-    T: DeserializeOwned,
+    T: ModuleOptions,
     F: FnOnce(&mut Context, T) -> Result<Outcome, Failure>,
 {
     install_panic_hook(spec.name);
     let args = read_args_file(std::env::args_os().nth(1));
-    let report = execute(spec, args, &|name| {
-        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-    }, body);
+    let report = execute(
+        spec,
+        args,
+        &|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+        body,
+    );
     emit(&report)
 }
 
@@ -247,15 +274,18 @@ pub fn execute<T, F>(
     body: F,
 ) -> Report
 where
-    T: DeserializeOwned,
+    T: ModuleOptions,
     F: FnOnce(&mut Context, T) -> Result<Outcome, Failure>,
 {
     let mut args = match args {
         Ok(args) => args,
         Err(msg) => return failed(msg, Map::new()),
     };
-    let internal_keys: Vec<String> =
-        args.keys().filter(|k| k.starts_with("_ansible_")).cloned().collect();
+    let internal_keys: Vec<String> = args
+        .keys()
+        .filter(|k| k.starts_with("_ansible_"))
+        .cloned()
+        .collect();
     let mut internal_args = Map::new();
     for k in internal_keys {
         if let Some(v) = args.remove(&k) {
@@ -263,7 +293,10 @@ where
         }
     }
     let internal = Internal::from_args(&internal_args);
-    let module_name = internal.module_name.clone().unwrap_or_else(|| spec.name.to_owned());
+    let module_name = internal
+        .module_name
+        .clone()
+        .unwrap_or_else(|| spec.name.to_owned());
 
     let validation = validate(spec, args, env, &module_name, internal.ignore_unknown_opts);
     let secrets = Secrets::new(validation.no_log_values.iter().cloned());
@@ -286,24 +319,33 @@ where
         module_name,
         warnings: validation.warnings,
         deprecations: validation.deprecations,
+        env_sources: validation.env_sources,
         collection: spec.collection,
     };
 
-    let outcome = if let Some(msg) = validation.error {
-        Err(Failure::new(msg))
-    } else if ctx.check_mode() && !spec.supports_check_mode {
-        Ok(Outcome::changed(false).with("skipped", true).with(
-            "msg",
-            format!("remote module ({}) does not support check mode", ctx.module_name),
-        ))
-    } else {
-        match serde_json::from_value::<T>(Value::Object(validation.params)) {
-            Ok(options) => body(&mut ctx, options),
-            Err(e) => Err(Failure::new(format!(
-                "Internal error in module {}: its options do not fit its option types: {e}",
-                ctx.module_name
-            ))),
+    let options = match validation.error {
+        Some(msg) => Err(Failure::new(msg)),
+        None => serde_json::from_value::<T>(Value::Object(validation.params))
+            .map_err(|e| {
+                Failure::new(format!(
+                    "Internal error in module {}: its options do not fit its option types: {e}",
+                    ctx.module_name
+                ))
+            })
+            .and_then(|options| options.check().map(|()| options)),
+    };
+    let outcome = match options {
+        Err(failure) => Err(failure),
+        Ok(_) if ctx.check_mode() && !spec.supports_check_mode => {
+            Ok(Outcome::changed(false).with("skipped", true).with(
+                "msg",
+                format!(
+                    "remote module ({}) does not support check mode",
+                    ctx.module_name
+                ),
+            ))
         }
+        Ok(options) => body(&mut ctx, options),
     };
 
     let (mut json, fields, exit_code) = match outcome {
@@ -331,7 +373,10 @@ where
         json.insert("warnings".to_owned(), serde_json::json!(ctx.warnings));
     }
     if !ctx.deprecations.is_empty() {
-        json.insert("deprecations".to_owned(), serde_json::json!(ctx.deprecations));
+        json.insert(
+            "deprecations".to_owned(),
+            serde_json::json!(ctx.deprecations),
+        );
     }
     let mut json = Value::Object(json);
     secrets.mask(&mut json);
@@ -349,7 +394,10 @@ fn failed(msg: String, extra: Map<String, Value>) -> Report {
     m.insert("failed".to_owned(), Value::Bool(true));
     m.insert("msg".to_owned(), Value::String(msg));
     m.extend(extra);
-    Report { json: Value::Object(m), exit_code: 1 }
+    Report {
+        json: Value::Object(m),
+        exit_code: 1,
+    }
 }
 
 /// The one place that prints a result: one line of JSON on stdout, then exit.
@@ -404,6 +452,15 @@ mod tests {
         token: Option<String>,
     }
 
+    impl ModuleOptions for Opts {
+        fn check(&self) -> Result<(), Failure> {
+            match self.name.as_deref() {
+                Some("bad") => Err(Failure::new("name must not be bad")),
+                _ => Ok(()),
+            }
+        }
+    }
+
     fn spec() -> ModuleSpec {
         ModuleSpec::new("demo", "ns.coll").options(&[Opt::str("name"), Opt::str("token").no_log()])
     }
@@ -415,17 +472,23 @@ mod tests {
         }
     }
 
-    fn exec(args: Value, body: impl FnOnce(&mut Context, Opts) -> Result<Outcome, Failure>) -> Report {
+    fn exec(
+        args: Value,
+        body: impl FnOnce(&mut Context, Opts) -> Result<Outcome, Failure>,
+    ) -> Report {
         execute(&spec(), Ok(obj(args)), &|_| None, body)
     }
 
     #[test]
     fn success_carries_invocation_with_no_log_hidden() {
-        let r = exec(json!({"name": "n", "token": "s3cret", "_ansible_verbosity": 3}), |_, o| {
-            Ok(Outcome::changed(true)
-                .with("msg", format!("used {}", o.token.unwrap_or_default()))
-                .with("name", o.name))
-        });
+        let r = exec(
+            json!({"name": "n", "token": "s3cret", "_ansible_verbosity": 3}),
+            |_, o| {
+                Ok(Outcome::changed(true)
+                    .with("msg", format!("used {}", o.token.unwrap_or_default()))
+                    .with("name", o.name))
+            },
+        );
         assert_eq!(r.exit_code, 0);
         assert_eq!(
             r.json,
@@ -441,7 +504,9 @@ mod tests {
     #[test]
     fn issued_values_are_never_masked() {
         let r = exec(json!({"token": "abc"}), |_, _| {
-            Ok(Outcome::changed(true).with_issued("creds", json!({"secret": "xxabcxx"})).with("note", "abc"))
+            Ok(Outcome::changed(true)
+                .with_issued("creds", json!({"secret": "xxabcxx"}))
+                .with("note", "abc"))
         });
         assert_eq!(r.json["creds"]["secret"], "xxabcxx");
         assert_eq!(r.json["note"], PLACEHOLDER);
@@ -449,7 +514,9 @@ mod tests {
 
     #[test]
     fn failure_has_msg_and_exit_1() {
-        let r = exec(json!({}), |_, _| Err(Failure::new("boom").with("error", json!({"code": "X"}))));
+        let r = exec(json!({}), |_, _| {
+            Err(Failure::new("boom").with("error", json!({"code": "X"})))
+        });
         assert_eq!(r.exit_code, 1);
         assert_eq!(r.json["failed"], true);
         assert_eq!(r.json["msg"], "boom");
@@ -458,9 +525,10 @@ mod tests {
 
     #[test]
     fn validation_errors_fail_even_in_check_mode() {
-        let r = exec(json!({"bogus": 1, "_ansible_check_mode": true, "_ansible_module_name": "ns.coll.demo"}), |_, _| {
-            unreachable!("the body must not run")
-        });
+        let r = exec(
+            json!({"bogus": 1, "_ansible_check_mode": true, "_ansible_module_name": "ns.coll.demo"}),
+            |_, _| unreachable!("the body must not run"),
+        );
         assert_eq!(r.exit_code, 1);
         assert_eq!(
             r.json["msg"],
@@ -469,22 +537,41 @@ mod tests {
     }
 
     #[test]
+    fn value_checks_fail_even_in_check_mode() {
+        let r = exec(
+            json!({"name": "bad", "_ansible_check_mode": true}),
+            |_, _| unreachable!(),
+        );
+        assert_eq!(
+            (r.exit_code, r.json["msg"].as_str()),
+            (1, Some("name must not be bad"))
+        );
+    }
+
+    #[test]
     fn check_mode_skips_modules_without_support() {
-        let r = exec(json!({"_ansible_check_mode": true, "_ansible_module_name": "ns.coll.demo"}), |_, _| {
-            unreachable!("the body must not run")
-        });
+        let r = exec(
+            json!({"_ansible_check_mode": true, "_ansible_module_name": "ns.coll.demo"}),
+            |_, _| unreachable!("the body must not run"),
+        );
         assert_eq!(r.exit_code, 0);
         assert_eq!(r.json["skipped"], true);
         assert_eq!(r.json["changed"], false);
-        assert_eq!(r.json["msg"], "remote module (ns.coll.demo) does not support check mode");
+        assert_eq!(
+            r.json["msg"],
+            "remote module (ns.coll.demo) does not support check mode"
+        );
     }
 
     #[test]
     fn check_mode_runs_modules_with_support() {
         let spec = spec().supports_check_mode();
-        let r = execute(&spec, Ok(obj(json!({"_ansible_check_mode": true}))), &|_| None, |c: &mut Context, _: Opts| {
-            Ok(Outcome::changed(c.check_mode()))
-        });
+        let r = execute(
+            &spec,
+            Ok(obj(json!({"_ansible_check_mode": true}))),
+            &|_| None,
+            |c: &mut Context, _: Opts| Ok(Outcome::changed(c.check_mode())),
+        );
         assert_eq!(r.json["changed"], true);
     }
 
@@ -505,19 +592,43 @@ mod tests {
             Ok(Outcome::changed(false))
         });
         assert_eq!(r.json["warnings"], json!(["careful"]));
-        assert_eq!(r.json["deprecations"], json!([{"msg": "old thing", "collection_name": "ns.coll"}]));
+        assert_eq!(
+            r.json["deprecations"],
+            json!([{"msg": "old thing", "collection_name": "ns.coll"}])
+        );
     }
 
     #[test]
     fn args_file_errors_are_clear() {
-        assert!(read_args_file(None).unwrap_err().starts_with("No module arguments file provided"));
+        assert!(read_args_file(None)
+            .unwrap_err()
+            .starts_with("No module arguments file provided"));
         let missing = read_args_file(Some("/nonexistent/args".into())).unwrap_err();
-        assert!(missing.starts_with("Could not read the module arguments file /nonexistent/args:"), "{missing}");
+        assert!(
+            missing.starts_with("Could not read the module arguments file /nonexistent/args:"),
+            "{missing}"
+        );
         assert!(parse_args(b"  \n").unwrap_err().starts_with("is empty"));
-        assert!(parse_args(b"{\"a\": ").unwrap_err().starts_with("is not valid JSON"));
+        assert!(parse_args(b"{\"a\": ")
+            .unwrap_err()
+            .starts_with("is not valid JSON"));
         assert!(parse_args(b"[1]").unwrap_err().contains("JSON array"));
-        assert_eq!(parse_args(b"{\"ANSIBLE_MODULE_ARGS\": {\"a\": 1}}").unwrap(), obj(json!({"a": 1})));
-        let r = execute(&spec(), Err("bad file".to_owned()), &|_| None, |_, _: Opts| unreachable!());
-        assert_eq!(r, Report { json: json!({"failed": true, "msg": "bad file"}), exit_code: 1 });
+        assert_eq!(
+            parse_args(b"{\"ANSIBLE_MODULE_ARGS\": {\"a\": 1}}").unwrap(),
+            obj(json!({"a": 1}))
+        );
+        let r = execute(
+            &spec(),
+            Err("bad file".to_owned()),
+            &|_| None,
+            |_, _: Opts| unreachable!(),
+        );
+        assert_eq!(
+            r,
+            Report {
+                json: json!({"failed": true, "msg": "bad file"}),
+                exit_code: 1
+            }
+        );
     }
 }

@@ -16,6 +16,8 @@ pub struct Validation {
     pub no_log_values: Vec<String>,
     pub warnings: Vec<String>,
     pub deprecations: Vec<Deprecation>,
+    /// Options whose value came from an environment variable, with that variable's name.
+    pub env_sources: Map<String, Value>,
     pub error: Option<String>,
 }
 
@@ -42,7 +44,11 @@ pub fn validate(
         if opt.names().any(|n| args.contains_key(n)) {
             continue;
         }
-        if let Some((var, value)) = opt.env.iter().find_map(|var| env(var).map(|val| (*var, val))) {
+        if let Some((var, value)) = opt
+            .env
+            .iter()
+            .find_map(|var| env(var).map(|val| (*var, val)))
+        {
             if opt.deprecated_env.contains(&var) {
                 let current: Vec<&str> = opt
                     .env
@@ -57,6 +63,7 @@ pub fn validate(
                 )));
             }
             args.insert(opt.name.to_owned(), Value::String(value));
+            v.env_sources.insert(opt.name.to_owned(), Value::from(var));
         }
     }
 
@@ -122,11 +129,16 @@ pub fn validate(
         .collect();
     if !missing.is_empty() {
         missing.sort_unstable();
-        errors.push(format!("missing required arguments: {}", missing.join(", ")));
+        errors.push(format!(
+            "missing required arguments: {}",
+            missing.join(", ")
+        ));
     }
 
     for opt in &spec.options {
-        let Some(value) = args.get(opt.name) else { continue };
+        let Some(value) = args.get(opt.name) else {
+            continue;
+        };
         if value.is_null() && !opt.required && opt.default.is_none() {
             continue;
         }
@@ -150,7 +162,9 @@ pub fn validate(
     }
 
     for opt in spec.options.iter().filter(|o| !o.choices.is_empty()) {
-        let Some(value) = args.get(opt.name) else { continue };
+        let Some(value) = args.get(opt.name) else {
+            continue;
+        };
         let allowed = |x: &Value| x.as_str().is_some_and(|s| opt.choices.contains(&s));
         match value {
             Value::Array(items) => {
@@ -168,7 +182,11 @@ pub fn validate(
                 "value of {} must be one of: {}, got: {}",
                 opt.name,
                 opt.choices.join(", "),
-                if other.is_null() { "None".to_owned() } else { to_str(other) }
+                if other.is_null() {
+                    "None".to_owned()
+                } else {
+                    to_str(other)
+                }
             )),
             _ => {}
         }
@@ -264,7 +282,12 @@ pub fn validate(
     v
 }
 
-fn coerce_elements(name: &str, kind: Type, items: Vec<Value>, errors: &mut Vec<String>) -> Vec<Value> {
+fn coerce_elements(
+    name: &str,
+    kind: Type,
+    items: Vec<Value>,
+    errors: &mut Vec<String>,
+) -> Vec<Value> {
     items
         .into_iter()
         .filter_map(|item| match coerce(kind, &item) {
@@ -320,7 +343,9 @@ mod tests {
                 Opt::str("secret").no_log(),
                 Opt::int("count"),
                 Opt::bool("flag"),
-                Opt::str("state").choices(&["present", "absent"]).default(Lit::Str("present")),
+                Opt::str("state")
+                    .choices(&["present", "absent"])
+                    .default(Lit::Str("present")),
                 Opt::str("id"),
                 Opt::bool("rotate").default(Lit::Bool(false)),
                 Opt::list("tags", Type::Int),
@@ -343,7 +368,9 @@ mod tests {
     }
 
     fn run_env(args: Value, env: &dyn Fn(&str) -> Option<String>) -> Validation {
-        let Value::Object(map) = args else { panic!("object expected") };
+        let Value::Object(map) = args else {
+            panic!("object expected")
+        };
         validate(&spec(), map, env, "demo", false)
     }
 
@@ -396,6 +423,7 @@ mod tests {
         };
         let v = run_env(json!({}), &env);
         assert_eq!(v.params["region"], json!(""));
+        assert_eq!(v.env_sources["region"], json!("AWS_REGION"));
         assert!(v.deprecations.is_empty());
     }
 
@@ -407,14 +435,23 @@ mod tests {
         assert_eq!(v.deprecations.len(), 1);
         assert!(v.deprecations[0].msg.contains("EC2_REGION"));
         assert!(v.deprecations[0].msg.contains("AWS_REGION"));
-        assert_eq!(v.deprecations[0].collection_name.as_deref(), Some("ns.coll"));
+        assert_eq!(
+            v.deprecations[0].collection_name.as_deref(),
+            Some("ns.coll")
+        );
     }
 
     #[test]
     fn an_argument_beats_the_environment() {
         let env = |k: &str| (k == "AWS_REGION").then(|| "from-env".to_owned());
-        assert_eq!(run_env(json!({"region": "arg"}), &env).params["region"], json!("arg"));
-        assert_eq!(run_env(json!({"aws_region": "alias"}), &env).params["region"], json!("alias"));
+        assert_eq!(
+            run_env(json!({"region": "arg"}), &env).params["region"],
+            json!("arg")
+        );
+        assert_eq!(
+            run_env(json!({"aws_region": "alias"}), &env).params["region"],
+            json!("alias")
+        );
     }
 
     #[test]
@@ -430,7 +467,10 @@ mod tests {
         );
         let v = run(json!({"region": "a", "aws_region": "b"}));
         assert_eq!(v.params["region"], json!("b"));
-        assert_eq!(v.warnings, ["Both option region and its alias aws_region are set."]);
+        assert_eq!(
+            v.warnings,
+            ["Both option region and its alias aws_region are set."]
+        );
     }
 
     #[test]
@@ -440,7 +480,9 @@ mod tests {
             v.error.as_deref(),
             Some("Unsupported parameters for (demo) module: bogus, zzz. Supported parameters include: count, flag, id, region, rotate, secret, state, tags (aws_region, ec2_region).")
         );
-        let Value::Object(map) = json!({"bogus": 1}) else { unreachable!() };
+        let Value::Object(map) = json!({"bogus": 1}) else {
+            unreachable!()
+        };
         assert_eq!(validate(&spec(), map, &no_env, "demo", true).error, None);
     }
 
@@ -453,7 +495,10 @@ mod tests {
     #[test]
     fn mutually_exclusive_counts_presence() {
         let v = run(json!({"rotate": false, "id": "k"}));
-        assert_eq!(v.error.as_deref(), Some("parameters are mutually exclusive: rotate|id"));
+        assert_eq!(
+            v.error.as_deref(),
+            Some("parameters are mutually exclusive: rotate|id")
+        );
         assert_eq!(run(json!({"id": "k"})).error, None);
     }
 
@@ -485,7 +530,9 @@ mod tests {
         let s = ModuleSpec::new("m", "c")
             .options(&[Opt::str("a"), Opt::str("b"), Opt::str("c")])
             .required_together(&["a", "b"]);
-        let Value::Object(args) = json!({"a": "1"}) else { unreachable!() };
+        let Value::Object(args) = json!({"a": "1"}) else {
+            unreachable!()
+        };
         assert_eq!(
             validate(&s, args, &no_env, "m", false).error.as_deref(),
             Some("parameters are required together: a, b")
@@ -495,14 +542,18 @@ mod tests {
             .options(&[Opt::str("a"), Opt::str("b")])
             .required_one_of(&["a", "b"]);
         assert_eq!(
-            validate(&s, Map::new(), &no_env, "m", false).error.as_deref(),
+            validate(&s, Map::new(), &no_env, "m", false)
+                .error
+                .as_deref(),
             Some("one of the following is required: a, b")
         );
 
         let s = ModuleSpec::new("m", "c")
             .options(&[Opt::str("a"), Opt::str("b"), Opt::str("c")])
             .required_by("a", &["b", "c"]);
-        let Value::Object(args) = json!({"a": "1", "c": "3"}) else { unreachable!() };
+        let Value::Object(args) = json!({"a": "1", "c": "3"}) else {
+            unreachable!()
+        };
         assert_eq!(
             validate(&s, args, &no_env, "m", false).error.as_deref(),
             Some("missing parameter(s) required by 'a': b")
@@ -513,13 +564,22 @@ mod tests {
     fn required_if_any() {
         let s = ModuleSpec::new("m", "c")
             .options(&[Opt::bool("on"), Opt::str("x"), Opt::str("y")])
-            .required_if(RequiredIf { key: "on", value: Lit::Bool(true), requires: &["x", "y"], any: true });
-        let Value::Object(args) = json!({"on": "yes"}) else { unreachable!() };
+            .required_if(RequiredIf {
+                key: "on",
+                value: Lit::Bool(true),
+                requires: &["x", "y"],
+                any: true,
+            });
+        let Value::Object(args) = json!({"on": "yes"}) else {
+            unreachable!()
+        };
         assert_eq!(
             validate(&s, args, &no_env, "m", false).error.as_deref(),
             Some("on is True but any of the following are missing: x, y")
         );
-        let Value::Object(args) = json!({"on": "yes", "y": "1"}) else { unreachable!() };
+        let Value::Object(args) = json!({"on": "yes", "y": "1"}) else {
+            unreachable!()
+        };
         assert_eq!(validate(&s, args, &no_env, "m", false).error, None);
     }
 

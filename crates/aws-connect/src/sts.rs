@@ -1,0 +1,63 @@
+//! What the STS modules return, shaped as the Python modules shape it.
+
+use aws_sdk_sts::types::Credentials;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+use serde_json::{json, Value};
+
+/// RFC 3339 in whole seconds with `+00:00`, as Python's `isoformat()` prints AWS's dates
+/// (moto sends microseconds and Ceph RGW nanoseconds; both are cut to the second).
+pub fn iso8601(t: &DateTime) -> String {
+    let whole = DateTime::from_secs(t.secs());
+    let text = whole
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| t.secs().to_string());
+    match text.strip_suffix('Z') {
+        Some(base) => format!("{base}+00:00"),
+        None => text,
+    }
+}
+
+/// `sts_creds`: access_key, secret_key, session_token, expiration, in that order.
+pub fn sts_creds(c: &Credentials) -> Value {
+    json!({
+        "access_key": c.access_key_id(),
+        "secret_key": c.secret_access_key(),
+        "session_token": c.session_token(),
+        "expiration": iso8601(c.expiration()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiration_is_whole_seconds_utc_offset() {
+        let t = DateTime::from_fractional_secs(1_795_339_109, 0.123_456);
+        assert_eq!(iso8601(&t), "2026-11-22T09:18:29+00:00");
+        assert_eq!(
+            iso8601(&DateTime::from_secs(0)),
+            "1970-01-01T00:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn key_order_is_kept() {
+        let c = Credentials::builder()
+            .access_key_id("AK")
+            .secret_access_key("SK")
+            .session_token("ST")
+            .expiration(DateTime::from_secs(0))
+            .build()
+            .expect("all required fields set");
+        let keys: Vec<String> = sts_creds(&c)
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            ["access_key", "secret_key", "session_token", "expiration"]
+        );
+    }
+}
