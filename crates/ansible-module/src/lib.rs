@@ -19,7 +19,7 @@ pub use validate::{validate, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::Mutex;
 
@@ -77,14 +77,14 @@ pub struct Context {
     module_name: String,
     warnings: Vec<String>,
     deprecations: Vec<Deprecation>,
-    env_sources: Map<String, Value>,
+    env_sources: BTreeMap<String, &'static str>,
     collection: &'static str,
 }
 
 impl Context {
     /// The environment variable an option's value came from, if it was not a task argument.
     pub fn env_source(&self, option: &str) -> Option<&str> {
-        self.env_sources.get(option).and_then(Value::as_str)
+        self.env_sources.get(option).copied()
     }
     pub fn check_mode(&self) -> bool {
         self.internal.check_mode

@@ -7,6 +7,7 @@ use crate::coerce::{coerce, py_repr, to_str, type_name};
 use crate::spec::{ModuleSpec, Type};
 use crate::Deprecation;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// What validation found. On success `error` is `None` and `params` holds every option of the
 /// spec under its canonical name, converted to its type, `null` where unset.
@@ -17,7 +18,7 @@ pub struct Validation {
     pub warnings: Vec<String>,
     pub deprecations: Vec<Deprecation>,
     /// Options whose value came from an environment variable, with that variable's name.
-    pub env_sources: Map<String, Value>,
+    pub env_sources: BTreeMap<String, &'static str>,
     pub error: Option<String>,
 }
 
@@ -63,7 +64,7 @@ pub fn validate(
                 )));
             }
             args.insert(opt.name.to_owned(), Value::String(value));
-            v.env_sources.insert(opt.name.to_owned(), Value::from(var));
+            v.env_sources.insert(opt.name.to_owned(), var);
         }
     }
 
@@ -423,7 +424,7 @@ mod tests {
         };
         let v = run_env(json!({}), &env);
         assert_eq!(v.params["region"], json!(""));
-        assert_eq!(v.env_sources["region"], json!("AWS_REGION"));
+        assert_eq!(v.env_sources["region"], "AWS_REGION");
         assert!(v.deprecations.is_empty());
     }
 

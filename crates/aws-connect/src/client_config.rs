@@ -109,9 +109,11 @@ fn retries(value: &Value) -> Result<RetryConfig, Failure> {
         config = match to_str(mode).as_str() {
             "standard" | "legacy" => RetryConfig::standard(),
             "adaptive" => RetryConfig::adaptive(),
-            other => return Err(Failure::new(format!(
+            other => {
+                return Err(Failure::new(format!(
                 "aws_config.retries.mode must be one of: legacy, standard, adaptive, got: {other}"
-            ))),
+            )))
+            }
         };
     }
     for (key, v) in &map {
