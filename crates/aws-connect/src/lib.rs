@@ -339,7 +339,8 @@ pub async fn connect(ctx: &mut Context, o: &AwsOptions) -> Result<Aws, Failure> 
     let mut config = loader.load().await;
     // No region anywhere (option, environment, profile): IAM and STS are global services and
     // any STS implementation behind endpoint_url accepts any region; sign for us-east-1.
-    if config.region().is_none() {
+    // (The SDK reads AWS_REGION itself, where a present but empty value means "none" too.)
+    if config.region().is_none_or(|r| r.as_ref().is_empty()) {
         config = config
             .to_builder()
             .region(Region::from_static(DEFAULT_REGION))
