@@ -1,118 +1,467 @@
-"""Fixtures: the collection installed from the tarball scripts/build made, a moto server on
-127.0.0.1, a clean environment, and helpers that run the module directly and through Ansible."""
+"""Integration fixtures: the collection installed from the tarball scripts/build made, local AWS
+stand-ins on 127.0.0.1 (moto, moto with IAM authentication, moto over TLS, a recording fake
+STS), a clean environment, and three ways to run the module: the installed binary directly,
+ad hoc `ansible`, and `ansible-playbook`.
 
+Network rule: only 127.0.0.1 is ever contacted. Every run gets AWS_EC2_METADATA_DISABLED=true
+and AWS_ENDPOINT_URL pointing at a closed local port (the AWS SDK honours it when no
+endpoint_url is given), and the helpers refuse to run with any non-local endpoint.
+"""
+
+import contextlib
 import json
 import os
 import pathlib
+import re
+import socket
 import subprocess
 import sys
-import tempfile
+import typing
+import urllib.parse
+import urllib.request
 
 import pytest
 
-HERE = pathlib.Path(__file__).parent
+HERE = pathlib.Path(__file__).resolve().parent
+PLAYBOOKS = HERE / "playbooks"
 sys.path.insert(0, str(HERE.parent / "support"))
+sys.path.insert(0, str(HERE))
+from fake_sts import FakeSTS  # noqa: E402
 from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer  # noqa: E402
 
 VENV_BIN = pathlib.Path(sys.executable).parent
 FQCN = "rustaws.creds.sts_session_token"
+PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+# What moto's GetSessionToken always returns.
+MOTO_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+# Every variable that could point an AWS SDK (ours, or boto3 in a helper) anywhere.
+ENDPOINT_VARS = ("AWS_URL", "EC2_URL", "S3_URL")
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+ENDPOINT_ARGS = ("endpoint_url", "aws_endpoint_url", "ec2_url", "s3_url", "endpoint")
+
+# The `_ansible_*` keys ansible-core 2.19 appends to the args file.
+INTERNAL_ARGS = {
+    "_ansible_check_mode": False,
+    "_ansible_no_log": False,
+    "_ansible_debug": False,
+    "_ansible_diff": False,
+    "_ansible_verbosity": 0,
+    "_ansible_version": "2.19.14",
+    "_ansible_module_name": FQCN,
+    "_ansible_syslog_facility": "LOG_USER",
+    "_ansible_selinux_special_fs": ["fuse", "nfs", "vboxsf", "ramfs", "9p", "vfat"],
+    "_ansible_socket": None,
+    "_ansible_shell_executable": "/bin/sh",
+    "_ansible_keep_remote_files": False,
+    "_ansible_tmpdir": "/tmp/ansible-tmp-1-2-3/",
+    "_ansible_remote_tmp": "~/.ansible/tmp",
+    "_ansible_ignore_unknown_opts": False,
+    "_ansible_target_log_info": None,
+    "_ansible_tracebacks_for": [],
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The collection
 
 
 @pytest.fixture(scope="session")
-def collections():
+def collections_dir(tmp_path_factory):
     tarball = os.environ.get("COLLECTION_TARBALL")
     if not tarball:
-        pytest.fail("COLLECTION_TARBALL is not set: run the suite through scripts/test")
-    path = tempfile.mkdtemp(prefix="rustaws-collections-")
-    subprocess.run(
-        [VENV_BIN / "ansible-galaxy", "collection", "install", "--offline", "-p", path, tarball],
-        check=True, capture_output=True, env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": path},
+        pytest.fail(
+            "COLLECTION_TARBALL is not set. Run the suite through scripts/test, or build with "
+            "scripts/build and set COLLECTION_TARBALL to the tarball it prints.",
+            pytrace=False,
+        )
+    if not os.path.isfile(tarball):
+        pytest.fail(f"COLLECTION_TARBALL={tarball} does not exist", pytrace=False)
+    path = tmp_path_factory.mktemp("collections")
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(path), tarball],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(path)},
     )
-    return pathlib.Path(path)
+    if proc.returncode != 0:
+        pytest.fail(f"ansible-galaxy collection install failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def module_binary(collections_dir):
+    path = collections_dir / "ansible_collections/rustaws/creds/plugins/modules/sts_session_token"
+    assert path.is_file(), f"{path} is not in the installed collection"
+    assert os.access(path, os.X_OK), f"{path} is not executable"
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Local servers
+
+
+@pytest.fixture(scope="session")
+def closed_url():
+    """An http URL on 127.0.0.1 where nothing listens: the port is bound (so nothing else takes
+    it) but never listened on, so connections are refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
 
 
 @pytest.fixture(scope="session")
 def moto():
-    with MotoServer() as url:
-        yield url
+    """The shared moto server (no authentication: any key works)."""
+    server = MotoServer()
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fake_sts_server():
+    with FakeSTS() as server:
+        yield server
 
 
 @pytest.fixture
-def env(collections, tmp_path):
-    """The environment every run gets: no AWS variable of the developer's or CI's, the
-    metadata service off (only 127.0.0.1 may be contacted), no AWS config files."""
+def fake_sts(fake_sts_server):
+    """The recording STS stand-in, with no requests recorded yet."""
+    fake_sts_server.clear()
+    return fake_sts_server
+
+
+class IamKey(typing.NamedTuple):
+    access_key: str
+    secret_key: str
+
+
+class AuthMoto(typing.NamedTuple):
+    url: str
+    key: IamKey  # a user allowed sts:GetSessionToken
+    denied_key: IamKey  # a user with no policy
+
+
+@contextlib.contextmanager
+def _no_aws_environment():
+    """boto3 in this process must not read the developer's AWS variables or files."""
+    saved = dict(os.environ)
+    for k in list(os.environ):
+        if k.startswith(("AWS_", "EC2_")) or k.lower() in PROXY_VARS:
+            del os.environ[k]
+    os.environ.update(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
+                      AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _boto3_client(service, url):
+    import boto3
+
+    assert _is_local(url)
+    return boto3.session.Session(
+        aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY, region_name="us-east-1",
+    ).client(service, endpoint_url=url)
+
+
+@pytest.fixture(scope="session")
+def auth_moto():
+    """A second moto server that authenticates every request like AWS does (signature checked
+    against IAM access keys, IAM policies enforced)."""
+    with MotoServer() as url:
+        with _no_aws_environment():
+            iam = _boto3_client("iam", url)
+            iam.create_user(UserName="ansible-tester")
+            iam.put_user_policy(
+                UserName="ansible-tester", PolicyName="session-tokens",
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "sts:GetSessionToken", "Resource": "*"}]}),
+            )
+            allowed = iam.create_access_key(UserName="ansible-tester")["AccessKey"]
+            iam.create_user(UserName="no-permissions")
+            denied = iam.create_access_key(UserName="no-permissions")["AccessKey"]
+        # From now on every request is authenticated.
+        req = urllib.request.Request(
+            f"{url}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"},
+        )
+        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10).read()
+        yield AuthMoto(
+            url,
+            IamKey(allowed["AccessKeyId"], allowed["SecretAccessKey"]),
+            IamKey(denied["AccessKeyId"], denied["SecretAccessKey"]),
+        )
+
+
+class TlsMoto(typing.NamedTuple):
+    url: str
+    ca_bundle: str  # the CA that issued the server's certificate
+    other_ca_bundle: str  # an unrelated CA
+
+
+def _make_ca(name):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+        ), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+@pytest.fixture(scope="session")
+def tls_moto(tmp_path_factory):
+    """moto over https, with a server certificate for 127.0.0.1 issued by a private CA."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    d = tmp_path_factory.mktemp("tls")
+    ca_key, ca_cert = _make_ca("rustaws test CA")
+    _, other_cert = _make_ca("unrelated test CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (d / "server.pem").write_bytes(cert.public_bytes(pem))
+    (d / "server.key").write_bytes(key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (d / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
+    (d / "other-ca.pem").write_bytes(other_cert.public_bytes(pem))
+    with MotoServer(tls_cert=str(d / "server.pem"), tls_key=str(d / "server.key")) as url:
+        yield TlsMoto(url, str(d / "ca.pem"), str(d / "other-ca.pem"))
+
+
+# --------------------------------------------------------------------------------------------
+# Environment
+
+
+@pytest.fixture(scope="session")
+def ansible_cfg(tmp_path_factory):
+    """An empty ansible.cfg, so no configuration of the developer's or the tree's applies."""
+    path = tmp_path_factory.mktemp("ansible-cfg") / "ansible.cfg"
+    path.write_text("[defaults]\n")
+    return path
+
+
+@pytest.fixture
+def env(collections_dir, closed_url, ansible_cfg, tmp_path):
+    """The environment every run starts from: nothing AWS-related from the developer's or CI's
+    environment, no AWS config files, the metadata service off, and the SDK's own endpoint
+    variable pointing at a closed local port as a safety net."""
     clean = {
         k: v for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "EC2_", "SSL_CERT_")) and k != "S3_URL"
+        if not k.startswith(("AWS_", "EC2_", "SSL_CERT_", "ANSIBLE_"))
+        and k not in ("S3_URL", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+        and k.lower() not in PROXY_VARS
     }
     clean.update(
         AWS_EC2_METADATA_DISABLED="true",
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-        ANSIBLE_COLLECTIONS_PATH=str(collections),
+        AWS_CONFIG_FILE=str(tmp_path / "nonexistent-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "nonexistent-aws-credentials"),
+        AWS_ENDPOINT_URL=closed_url,
+        ANSIBLE_CONFIG=str(ansible_cfg),
+        ANSIBLE_COLLECTIONS_PATH=str(collections_dir),
         ANSIBLE_LOCALHOST_WARNING="False",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+        ANSIBLE_HOST_KEY_CHECKING="False",
+        ANSIBLE_RETRY_FILES_ENABLED="False",
         ANSIBLE_NOCOLOR="1",
-        PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"),
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     )
     return clean
 
 
+def _merge_env(base, extra):
+    """extra: variables to set; a value of None removes the variable."""
+    merged = dict(base)
+    for k, v in (extra or {}).items():
+        if v is None:
+            merged.pop(k, None)
+        else:
+            merged[k] = v
+    return merged
+
+
+def _is_local(value):
+    if not isinstance(value, str) or "://" not in value:
+        return True  # not a URL: the module refuses it before connecting
+    host = urllib.parse.urlsplit(value).hostname
+    return host in (None, "", "127.0.0.1")
+
+
+def assert_network_safe(env, args=None):
+    assert env.get("AWS_EC2_METADATA_DISABLED") == "true", "the metadata service must stay disabled"
+    assert env.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1:"), "the endpoint safety net is missing"
+    for k, v in env.items():
+        if k in ENDPOINT_VARS or k.startswith("AWS_ENDPOINT_URL"):
+            assert _is_local(v), f"{k}={v} is not local"
+    for k in ENDPOINT_ARGS:
+        assert _is_local((args or {}).get(k)), f"{k}={args[k]} is not local"
+
+
+def assert_urls_local(text):
+    for host in re.findall(r"https?://([^/:\s'\"]+)", text):
+        assert host == "127.0.0.1", f"non-local URL host {host!r} in {text!r}"
+
+
+# --------------------------------------------------------------------------------------------
+# Running the module
+
+
+class ModuleRun(typing.NamedTuple):
+    rc: int
+    result: dict
+    stdout: str
+    stderr: str
+
+
+def _check_protocol(proc):
+    """What ansible-core needs from a binary module: exactly one JSON object, on one line,
+    nothing on stderr; and the AnsibleModule convention of exit status 1 on failure."""
+    assert proc.stderr == "", f"stderr must stay empty, got: {proc.stderr!r}"
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1 and proc.stdout.endswith("\n"), f"expected one line of JSON, got: {proc.stdout!r}"
+    result = json.loads(lines[0])
+    assert isinstance(result, dict), f"expected a JSON object, got: {lines[0]}"
+    assert proc.returncode == (1 if result.get("failed") else 0), (proc.returncode, result)
+    return ModuleRun(proc.returncode, result, proc.stdout, proc.stderr)
+
+
 @pytest.fixture
-def binary(collections):
-    return collections / "ansible_collections/rustaws/creds/plugins/modules/sts_session_token"
+def run_binary(module_binary, env):
+    """Runs the installed binary with the given argv (after argv[0]); checks the protocol."""
 
-
-class Runner:
-    def __init__(self, binary, env, tmp_path, moto):
-        self.binary, self.env, self.tmp, self.moto = binary, env, tmp_path, moto
-
-    def creds(self):
-        return {"endpoint_url": self.moto, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
-
-    def raw(self, argv, extra_env=None):
+    def run(argv, env_extra=None):
+        full_env = _merge_env(env, env_extra)
+        assert_network_safe(full_env)
         proc = subprocess.run(
-            [str(self.binary), *argv], capture_output=True, text=True, timeout=60,
-            env={**self.env, **(extra_env or {})},
+            [str(module_binary), *map(str, argv)], capture_output=True, text=True, timeout=60,
+            env=full_env, stdin=subprocess.DEVNULL,
         )
-        # The protocol: exactly one JSON object on one line, nothing on stderr.
-        assert proc.stderr == "", proc.stderr
-        lines = proc.stdout.splitlines()
-        assert len(lines) == 1, proc.stdout
-        result = json.loads(lines[0])
-        assert isinstance(result, dict)
-        assert proc.returncode == (1 if result.get("failed") else 0), (proc.returncode, result)
-        return proc.returncode, result
+        return _check_protocol(proc)
 
-    def module(self, args, extra_env=None):
-        path = self.tmp / "args"
-        path.write_text(json.dumps({**args, "_ansible_module_name": FQCN}))
-        return self.raw([str(path)], extra_env)
+    return run
 
-    def ansible(self, cmd, extra_env=None):
-        return subprocess.run(
-            cmd, capture_output=True, text=True, timeout=300, cwd=HERE,
-            env={**self.env, **(extra_env or {})},
+
+@pytest.fixture
+def run_module(run_binary, env, tmp_path):
+    """Runs the installed binary the way ansible-core does: one args file holding the options
+    followed by the `_ansible_*` keys (keyword arguments override those, e.g. check_mode=True).
+    Returns (rc, result, stdout, stderr)."""
+    base = env
+    counter = iter(range(10**6))
+
+    def run(args, env=None, **internal):
+        assert_network_safe(_merge_env(base, env), args)
+        payload = {**args, **INTERNAL_ARGS, **{f"_ansible_{k}": v for k, v in internal.items()}}
+        path = tmp_path / f"args-{next(counter)}"
+        path.write_text(json.dumps(payload))
+        return run_binary([path], env)
+
+    return run
+
+
+class AdhocRun(typing.NamedTuple):
+    rc: int
+    status: str  # ok, changed, skipping or fatal
+    result: dict
+    stdout: str
+    stderr: str
+
+
+HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal): \[localhost\](?:: [A-Z!]+)? => ", re.M)
+
+
+@pytest.fixture
+def adhoc(env, tmp_path):
+    """`ansible localhost -m rustaws.creds.sts_session_token -a ARGS` with the default callback at
+    -v, which prints each host's result as JSON (also for skipped hosts)."""
+    base = env
+
+    def run(module_args, env=None, check=False, verbosity=1):
+        full_env = _merge_env(
+            base, {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+                       **(env or {})})
+        assert_network_safe(full_env)
+        assert_urls_local(module_args)
+        cmd = ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", FQCN, "-a", module_args,
+               "-" + "v" * verbosity]
+        if check:
+            cmd.append("--check")
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=full_env, cwd=tmp_path,
+                              stdin=subprocess.DEVNULL)
+        found = list(HOST_LINE.finditer(proc.stdout))
+        assert len(found) == 1, f"expected one host result:\n{proc.stdout}\n{proc.stderr}"
+        result, _ = json.JSONDecoder().raw_decode(proc.stdout, found[0].end())
+        return AdhocRun(proc.returncode, found[0].group(1), result, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def playbook(env, moto, fake_sts, tmp_path):
+    """ansible-playbook -i localhost, -c local on a file of playbooks/; the local endpoints are in
+    the environment (MOTO_URL, FAKE_STS_URL). Asserts the exit status (0 unless told)."""
+    base = env
+
+    def run(name, env=None, args=(), rc=0):
+        full_env = _merge_env(base, {"MOTO_URL": moto.url, "FAKE_STS_URL": fake_sts.url, **(env or {})})
+        assert_network_safe(full_env)
+        assert_urls_local((PLAYBOOKS / name).read_text())
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", "localhost,", "-c", "local", str(PLAYBOOKS / name), *args],
+            capture_output=True, text=True, timeout=300, env=full_env, cwd=tmp_path, stdin=subprocess.DEVNULL,
         )
-
-    def playbook(self, name, *args, extra_env=None):
-        proc = self.ansible(
-            ["ansible-playbook", "-i", "localhost,", "-c", "local", str(HERE / "playbooks" / name), *args],
-            {"MOTO_URL": self.moto, **(extra_env or {})},
-        )
+        assert proc.returncode == rc, f"ansible-playbook exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        if rc == 0:
+            assert re.search(r"^localhost\s+: ok=\d+ .*failed=0 ", proc.stdout, re.M), proc.stdout
         return proc
 
-    def adhoc(self, module_args, *args, extra_env=None):
-        proc = self.ansible(
-            ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", FQCN, "-a", module_args, *args],
-            {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal", **(extra_env or {})},
-        )
-        # minimal prints "localhost | STATUS => {json}", or just "localhost | STATUS".
-        head, _, body = proc.stdout.partition(" => ")
-        status = head.split("|")[-1].strip().split()[0] if "|" in head else ""
-        return proc.returncode, status, (json.loads(body) if body.strip() else {})
+    return run
 
 
 @pytest.fixture
-def run(binary, env, tmp_path, moto):
-    return Runner(binary, env, tmp_path, moto)
+def aws_config_file(tmp_path):
+    """Writes an AWS config file; returns the env pointing AWS_CONFIG_FILE at it."""
+
+    def write(text):
+        path = tmp_path / "aws-config"
+        path.write_text(text)
+        return {"AWS_CONFIG_FILE": str(path)}
+
+    return write

@@ -46,6 +46,9 @@ pub mod env {
     pub const AWS_REGION: &str = "AWS_REGION";
     pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
     pub const EC2_REGION: &str = "EC2_REGION";
+    /// Read by the SDK itself (not options); named here for messages.
+    pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+    pub const AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 }
 
 /// The options every module takes (amazon.aws's common spec, plus the older names its
@@ -297,8 +300,9 @@ pub async fn connect(ctx: &mut Context, o: &AwsOptions) -> Result<Aws, Failure> 
         http::Trust::System
     };
 
+    let http_client = http::client(trust);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http::client(trust))
+        .http_client(http_client.clone())
         .app_name(
             aws_config::AppName::new("rustaws.creds").map_err(|e| Failure::new(e.to_string()))?,
         )
@@ -332,7 +336,20 @@ pub async fn connect(ctx: &mut Context, o: &AwsOptions) -> Result<Aws, Failure> 
         }
         Source::Profile(p) => {
             check_profile(p).await?;
-            loader = loader.profile_name(p);
+            // The profile's own credentials, not the default chain: that chain reads
+            // AWS_ACCESS_KEY_ID first and would sign as someone else when the profile was
+            // chosen over keys from the environment.
+            let provider_config = aws_config::provider_config::ProviderConfig::default()
+                .with_http_client(http_client)
+                .with_region(given(&o.region).map(|r| Region::new(r.to_owned())));
+            let profile_credentials =
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&provider_config)
+                    .profile_name(p)
+                    .build();
+            loader = loader
+                .profile_name(p)
+                .credentials_provider(profile_credentials);
         }
         Source::Default => {}
     }
