@@ -186,6 +186,11 @@ impl Failure {
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.values.get(key)
     }
+    /// The same failure with its message rewritten.
+    pub fn map_msg(mut self, f: impl FnOnce(String) -> String) -> Self {
+        self.msg = f(self.msg);
+        self
+    }
 }
 
 /// The result of one run: the JSON object to print and the exit status.

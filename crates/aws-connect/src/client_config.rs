@@ -133,9 +133,14 @@ fn retries(value: &Value) -> Result<RetryConfig, Failure> {
     Ok(config)
 }
 
-pub fn parse(config: Option<&Map<String, Value>>, ctx: &mut Context) -> Result<Settings, Failure> {
+/// `max_attempts` is the module's default, used when `aws_config.retries` is not given.
+pub fn parse(
+    config: Option<&Map<String, Value>>,
+    max_attempts: u32,
+    ctx: &mut Context,
+) -> Result<Settings, Failure> {
     let mut settings = Settings {
-        retry: RetryConfig::standard(),
+        retry: RetryConfig::standard().with_max_attempts(max_attempts),
         timeout: TimeoutConfig::builder()
             .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
             .read_timeout(DEFAULT_READ_TIMEOUT)
@@ -198,7 +203,7 @@ mod tests {
             unreachable!()
         };
         let report = execute(&spec, Ok(args), &|_| None, |ctx, o: Opts| {
-            let s = parse(o.aws_config.as_ref(), ctx)?;
+            let s = parse(o.aws_config.as_ref(), 3, ctx)?;
             Ok(Outcome::changed(false).with("s", format!("{s:?}")))
         });
         match report.json.get("s") {

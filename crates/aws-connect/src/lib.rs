@@ -5,6 +5,8 @@
 mod client_config;
 mod errors;
 pub mod http;
+pub mod iam;
+mod retry;
 mod sts;
 pub mod validate;
 
@@ -283,14 +285,37 @@ async fn check_profile(name: &str) -> Result<(), Failure> {
     )))
 }
 
+/// How hard a module's calls are retried when `aws_config` does not say.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryDefaults {
+    /// Attempts in all, the first one included.
+    pub max_attempts: u32,
+}
+
+/// STS calls: the SDK's standard mode (3 attempts). The Python STS modules do not retry at all.
+pub const STS_RETRIES: RetryDefaults = RetryDefaults { max_attempts: 3 };
+
+/// IAM calls: amazon.aws retries throttling and transient errors 10 times; so do we (11
+/// attempts, with the SDK's jittered exponential backoff).
+pub const IAM_RETRIES: RetryDefaults = RetryDefaults { max_attempts: 11 };
+
 /// Builds the SDK configuration from the common options. Nothing here calls AWS.
 pub async fn connect(ctx: &mut Context, o: &AwsOptions) -> Result<Aws, Failure> {
+    connect_with(ctx, o, STS_RETRIES).await
+}
+
+/// [`connect`], with the module's own retry defaults.
+pub async fn connect_with(
+    ctx: &mut Context,
+    o: &AwsOptions,
+    retries: RetryDefaults,
+) -> Result<Aws, Failure> {
     let source = credential_source(ctx, o)?;
     let endpoint_url = given(&o.endpoint_url);
     if let Some(url) = endpoint_url {
         check_endpoint_url(url)?;
     }
-    let settings = client_config::parse(o.aws_config.as_ref(), ctx)?;
+    let settings = client_config::parse(o.aws_config.as_ref(), retries.max_attempts, ctx)?;
 
     let trust = if !o.validate_certs {
         http::Trust::Any

@@ -1,0 +1,36 @@
+//! iam_access_key_info: the access keys of an IAM user, oldest first.
+//! A drop-in for amazon.aws.iam_access_key_info.
+
+use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome};
+use aws_connect::{iam, AwsOptions};
+use serde::Deserialize;
+
+fn spec() -> ModuleSpec {
+    aws_connect::module_spec(
+        "iam_access_key_info",
+        &[Opt::str("user_name").required().aliases(&["username"])],
+    )
+    .supports_check_mode()
+}
+
+#[derive(Debug, Deserialize)]
+struct Options {
+    #[serde(flatten)]
+    aws: AwsOptions,
+    user_name: String,
+}
+
+impl ModuleOptions for Options {}
+
+async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
+    let aws = aws_connect::connect_with(ctx, &o.aws, aws_connect::IAM_RETRIES).await?;
+    // An unknown user has no keys, as in amazon.aws.
+    let (keys, _) = iam::list_access_keys(&aws, &iam::client(&aws), &o.user_name).await?;
+    Ok(Outcome::changed(false).with("access_keys", keys))
+}
+
+fn main() {
+    ansible_module::run(&spec(), |ctx, o: Options| {
+        aws_connect::block_on(run(ctx, o))
+    })
+}
