@@ -405,6 +405,11 @@ fn failed(msg: String, extra: Map<String, Value>) -> Report {
     }
 }
 
+/// Prints a failure that happened before any module could start, and exits 1.
+pub fn fail_early(msg: impl Into<String>) -> ! {
+    emit(&failed(msg.into(), Map::new()))
+}
+
 /// The one place that prints a result: one line of JSON on stdout, then exit.
 pub fn emit(report: &Report) -> ! {
     let mut line = serde_json::to_string(&report.json).unwrap_or_else(|_| {

@@ -29,7 +29,8 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
     Ok(Outcome::changed(false).with("access_keys", keys))
 }
 
-fn main() {
+/// Runs the module (reads argv[1], prints the result, exits).
+pub fn main() -> ! {
     ansible_module::run(&spec(), |ctx, o: Options| {
         aws_connect::block_on(run(ctx, o))
     })
