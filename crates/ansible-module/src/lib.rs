@@ -79,6 +79,8 @@ pub struct Context {
     deprecations: Vec<Deprecation>,
     env_sources: BTreeMap<String, &'static str>,
     collection: &'static str,
+    /// no_log values so far: the options' and those the module learnt (see `add_secret`).
+    secrets: Vec<String>,
 }
 
 impl Context {
@@ -102,6 +104,14 @@ impl Context {
     /// The ansible-core version, when the controller sent it.
     pub fn ansible_version(&self) -> Option<&str> {
         self.internal.version.as_deref()
+    }
+    /// A secret the module read from somewhere other than a no_log option (a token file, say):
+    /// it is hidden from the result like a no_log value.
+    pub fn add_secret(&mut self, value: impl Into<String>) {
+        self.secrets.push(value.into());
+        if let Ok(mut guard) = PANIC_SECRETS.lock() {
+            *guard = Some(Secrets::new(self.secrets.iter().cloned()));
+        }
     }
     pub fn warn(&mut self, msg: impl Into<String>) {
         self.warnings.push(msg.into());
@@ -326,6 +336,7 @@ where
         deprecations: validation.deprecations,
         env_sources: validation.env_sources,
         collection: spec.collection,
+        secrets: validation.no_log_values,
     };
 
     let options = match validation.error {
@@ -384,7 +395,7 @@ where
         );
     }
     let mut json = Value::Object(json);
-    secrets.mask(&mut json);
+    Secrets::new(ctx.secrets).mask(&mut json);
     if let Value::Object(map) = &mut json {
         map.extend(issued);
         if let Some(inv) = invocation {
@@ -520,6 +531,16 @@ mod tests {
         });
         assert_eq!(r.json["creds"]["secret"], "xxabcxx");
         assert_eq!(r.json["note"], PLACEHOLDER);
+    }
+
+    #[test]
+    fn secrets_learnt_by_the_module_are_masked() {
+        let r = exec(json!({}), |ctx, _| {
+            ctx.add_secret("file-token");
+            Err(Failure::new("bad token file-token").with("echo", "file-token"))
+        });
+        assert_eq!(r.json["msg"], "bad token ********");
+        assert_eq!(r.json["echo"], PLACEHOLDER);
     }
 
     #[test]

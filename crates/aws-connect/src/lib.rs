@@ -10,7 +10,7 @@ mod retry;
 mod sts;
 pub mod validate;
 
-pub use sts::sts_creds;
+pub use sts::{role_credentials, sts_creds, sts_user};
 
 pub use errors::{connection_failure, sdk_failure};
 
@@ -50,6 +50,7 @@ pub mod env {
     pub const EC2_REGION: &str = "EC2_REGION";
     /// Read by the SDK itself (not options); named here for messages.
     pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+    pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
     pub const AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 }
 
@@ -265,8 +266,8 @@ fn check_endpoint_url(url: &str) -> Result<(), Failure> {
 }
 
 /// A named profile must exist: the SDK would otherwise fall through to the next credential
-/// source (an instance role, say) and run as someone else.
-async fn check_profile(name: &str) -> Result<(), Failure> {
+/// source (an instance role, say) and run as someone else. Returns the profile's region.
+async fn check_profile(name: &str) -> Result<Option<String>, Failure> {
     use aws_runtime::env_config::file::EnvConfigFiles;
     use aws_types::os_shim_internal::{Env, Fs};
     let set =
@@ -277,8 +278,11 @@ async fn check_profile(name: &str) -> Result<(), Failure> {
                     "Couldn't connect to AWS: the AWS config files could not be read: {e}"
                 ))
             })?;
-    if set.get_profile(name).is_some() {
-        return Ok(());
+    if let Some(profile) = set.get_profile(name) {
+        return Ok(profile
+            .get("region")
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned));
     }
     Err(Failure::new(format!(
         "Couldn't connect to AWS: The config profile ({name}) could not be found"
@@ -314,6 +318,14 @@ pub async fn connect_with(
     let endpoint_url = given(&o.endpoint_url);
     if let Some(url) = endpoint_url {
         check_endpoint_url(url)?;
+        // endpoint_url applies to every call the module makes, including the STS calls
+        // aws-config makes by itself for a profile's role_arn / web_identity_token_file or for
+        // AWS_WEB_IDENTITY_TOKEN_FILE. Those internal clients take endpoints only from the
+        // environment and the config files, never from the loader (aws-sdk-rust.md §4), so
+        // this process's environment is the one way to reach them. (Edition 2021: single
+        // thread here, before any client exists.)
+        std::env::set_var(env::AWS_ENDPOINT_URL_STS, url);
+        std::env::remove_var(env::AWS_IGNORE_CONFIGURED_ENDPOINT_URLS);
     }
     let settings = client_config::parse(o.aws_config.as_ref(), retries.max_attempts, ctx)?;
 
@@ -331,8 +343,8 @@ pub async fn connect_with(
         .app_name(
             aws_config::AppName::new("rustaws.creds").map_err(|e| Failure::new(e.to_string()))?,
         )
-        .retry_config(settings.retry)
-        .timeout_config(settings.timeout);
+        .retry_config(settings.retry.clone())
+        .timeout_config(settings.timeout.clone());
     if let Some(fips) = settings.use_fips {
         loader = loader.use_fips(fips);
     }
@@ -360,13 +372,20 @@ pub async fn connect_with(
             ));
         }
         Source::Profile(p) => {
-            check_profile(p).await?;
+            let profile_region = check_profile(p).await?;
             // The profile's own credentials, not the default chain: that chain reads
             // AWS_ACCESS_KEY_ID first and would sign as someone else when the profile was
-            // chosen over keys from the environment.
+            // chosen over keys from the environment. Its role_arn / web identity calls need a
+            // region too: the option (or its environment variables), the profile's, us-east-1.
+            let region = given(&o.region)
+                .map(str::to_owned)
+                .or(profile_region)
+                .unwrap_or_else(|| DEFAULT_REGION.to_owned());
             let provider_config = aws_config::provider_config::ProviderConfig::default()
                 .with_http_client(http_client)
-                .with_region(given(&o.region).map(|r| Region::new(r.to_owned())));
+                .with_retry_config(settings.retry.clone())
+                .with_timeout_config(settings.timeout.clone())
+                .with_region(Some(Region::new(region)));
             let profile_credentials =
                 aws_config::profile::ProfileFileCredentialsProvider::builder()
                     .configure(&provider_config)

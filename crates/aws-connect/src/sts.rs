@@ -1,6 +1,7 @@
 //! What the STS modules return, shaped as the Python modules shape it.
 
-use aws_sdk_sts::types::Credentials;
+use ansible_module::{Failure, Outcome};
+use aws_sdk_sts::types::{AssumedRoleUser, Credentials};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use serde_json::{json, Value};
@@ -26,6 +27,34 @@ pub fn sts_creds(c: &Credentials) -> Value {
         "session_token": c.session_token(),
         "expiration": iso8601(c.expiration()),
     })
+}
+
+/// `sts_user`: the assumed role's ID and ARN.
+pub fn sts_user(u: &AssumedRoleUser) -> Value {
+    json!({
+        "assumed_role_id": u.assumed_role_id(),
+        "arn": u.arn(),
+    })
+}
+
+/// The result of a role assumption: `changed`, `sts_creds` and `sts_user` as amazon.aws
+/// returns them, plus `source_identity` when AWS sent one.
+pub fn role_credentials(
+    operation: &str,
+    credentials: Option<Credentials>,
+    user: Option<AssumedRoleUser>,
+    source_identity: Option<String>,
+) -> Result<Outcome, Failure> {
+    let credentials = credentials
+        .ok_or_else(|| Failure::new(format!("{operation} answered without credentials")))?;
+    let mut outcome = Outcome::changed(true).with_issued("sts_creds", sts_creds(&credentials));
+    if let Some(user) = user {
+        outcome = outcome.with("sts_user", sts_user(&user));
+    }
+    if let Some(id) = source_identity {
+        outcome = outcome.with("source_identity", id);
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]

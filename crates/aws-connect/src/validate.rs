@@ -2,6 +2,7 @@
 //! naming the option on every STS implementation (moto checks none of them).
 
 use ansible_module::Failure;
+use serde_json::Value;
 
 /// A number of seconds within AWS's range for the call.
 pub fn duration(
@@ -55,6 +56,172 @@ pub fn mfa_token(option: &str, value: &str) -> Result<(), Failure> {
     )))
 }
 
+/// A text value's length in characters within AWS's limits for the request field.
+pub fn length(
+    option: &str,
+    aws_name: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), Failure> {
+    let n = value.chars().count();
+    if (min..=max).contains(&n) {
+        return Ok(());
+    }
+    let (which, limit) = if n < min { ("min", min) } else { ("max", max) };
+    Err(Failure::new(format!(
+        "{option} must be {min} to {max} characters long, got {n} \
+         (Invalid length for parameter {aws_name}, value: {n}, valid {which} length: {limit})"
+    )))
+}
+
+/// `\w` and the punctuation AWS allows in names such as a role session name.
+fn word_or(extra: &'static str) -> impl Fn(char) -> bool {
+    move |c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(c)
+}
+
+/// Every character allowed by AWS's pattern `[\w<extra>]*`.
+fn pattern(option: &str, value: &str, extra: &'static str) -> Result<(), Failure> {
+    if value.chars().all(word_or(extra)) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "{option} may only contain letters, digits, _ and {extra}, got '{value}' \
+         (Member must satisfy regular expression pattern: [\\w{extra}]*)"
+    )))
+}
+
+/// The ARN of the role to assume (AWS checks only its length before looking it up).
+pub fn role_arn(option: &str, value: &str) -> Result<(), Failure> {
+    length(option, "RoleArn", value, 20, 2048)
+}
+
+/// A role session name: 2 to 64 characters of `[\w+=,.@-]`.
+pub fn session_name(option: &str, value: &str) -> Result<(), Failure> {
+    length(option, "RoleSessionName", value, 2, 64)?;
+    pattern(option, value, "+=,.@-")
+}
+
+/// An external id: 2 to 1224 characters of `[\w+=,.@:/-]`.
+pub fn external_id(option: &str, value: &str) -> Result<(), Failure> {
+    length(option, "ExternalId", value, 2, 1224)?;
+    pattern(option, value, "+=,.@:/-")
+}
+
+/// A source identity: 2 to 64 characters of `[\w+=,.@-]` (so never AWS's reserved `aws:`).
+pub fn source_identity(option: &str, value: &str) -> Result<(), Failure> {
+    length(option, "SourceIdentity", value, 2, 64)?;
+    pattern(option, value, "+=,.@-")
+}
+
+/// A session policy given as a JSON string, or as a dictionary (serialised here, where the
+/// Python module would have sent Python's repr of it). Returns the document to send.
+pub fn policy_document(option: &str, value: &Value) -> Result<String, Failure> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Object(_) | Value::Array(_) => value.to_string(),
+        other => {
+            return Err(Failure::new(format!(
+                "Invalid policy document provided: {option} must be a JSON policy document, as a \
+                 string or a dictionary, got {other}"
+            )))
+        }
+    };
+    if let Err(e) = serde_json::from_str::<Value>(&text) {
+        return Err(Failure::new(format!(
+            "Invalid policy document provided: {option} is not valid JSON ({e})"
+        )));
+    }
+    length(option, "Policy", &text, 1, 2048)?;
+    Ok(text)
+}
+
+/// Managed policy ARNs for the session: at most 10, each 20 to 2048 characters.
+pub fn policy_arns(option: &str, arns: &[String]) -> Result<(), Failure> {
+    if arns.len() > 10 {
+        return Err(Failure::new(format!(
+            "{option} may name at most 10 managed policies, got {}",
+            arns.len()
+        )));
+    }
+    arns.iter().try_for_each(|arn| {
+        length(
+            &format!("each of {option}"),
+            "PolicyArns[].arn",
+            arn,
+            20,
+            2048,
+        )
+    })
+}
+
+/// Unicode letters, separators and digits, and `_.:/=+-@`: AWS's pattern for tag keys and values.
+fn tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+}
+
+/// Session tags: at most 50, keys 1 to 128 characters, values up to 256, unique keys
+/// regardless of case.
+pub fn tags(option: &str, tags: &[(String, String)]) -> Result<(), Failure> {
+    if tags.len() > 50 {
+        return Err(Failure::new(format!(
+            "{option} may hold at most 50 session tags, got {}",
+            tags.len()
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, value) in tags {
+        length(
+            &format!("the {option} key '{key}'"),
+            "Tags[].Key",
+            key,
+            1,
+            128,
+        )?;
+        length(
+            &format!("the value of {option} key '{key}'"),
+            "Tags[].Value",
+            value,
+            0,
+            256,
+        )?;
+        if let Some(bad) = key.chars().chain(value.chars()).find(|c| !tag_char(*c)) {
+            return Err(Failure::new(format!(
+                "{option} key '{key}': tag keys and values may only contain letters, digits, \
+                 spaces and _.:/=+-@, found '{bad}'"
+            )));
+        }
+        if !seen.insert(key.to_lowercase()) {
+            return Err(Failure::new(format!(
+                "{option} has the key '{key}' more than once (tag keys are compared without case)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Transitive tag keys: at most 50, each one of the session tags' keys.
+pub fn transitive_tag_keys(
+    option: &str,
+    keys: &[String],
+    tags: &[(String, String)],
+) -> Result<(), Failure> {
+    if keys.len() > 50 {
+        return Err(Failure::new(format!(
+            "{option} may hold at most 50 keys, got {}",
+            keys.len()
+        )));
+    }
+    for key in keys {
+        if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(Failure::new(format!(
+                "{option} names '{key}', which is not a key of tags: only session tags can be transitive"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +251,71 @@ mod tests {
             .unwrap_err()
             .msg
             .starts_with("mfa_serial_number must be"));
+    }
+
+    #[test]
+    fn names_and_ids() {
+        assert!(role_arn("role_arn", "arn:aws:iam::123456789012:role/r").is_ok());
+        assert_eq!(
+            role_arn("role_arn", "invalid role arn").unwrap_err().msg,
+            "role_arn must be 20 to 2048 characters long, got 16 (Invalid length for parameter RoleArn, value: 16, valid min length: 20)"
+        );
+        assert!(session_name("s", "ok-name@x.y").is_ok());
+        assert!(session_name("s", "a")
+            .unwrap_err()
+            .msg
+            .contains("valid min length: 2"));
+        assert!(session_name("s", "has space")
+            .unwrap_err()
+            .msg
+            .contains("Member must satisfy regular expression pattern: [\\w+=,.@-]*"));
+        assert!(external_id("e", "urn:x/y:z").is_ok());
+        assert!(external_id("e", "invalid external id").is_err());
+        assert!(source_identity("s", "alice").is_ok());
+        assert!(source_identity("s", "aws:alice").is_err());
+    }
+
+    #[test]
+    fn policies() {
+        let doc = serde_json::json!({"Version": "2012-10-17", "Statement": []});
+        assert_eq!(
+            policy_document("policy", &doc).unwrap(),
+            r#"{"Version":"2012-10-17","Statement":[]}"#
+        );
+        assert!(policy_document("policy", &Value::from(" {\"a\": 1} ")).is_ok());
+        let bad = policy_document("policy", &Value::from("invalid policy"))
+            .unwrap_err()
+            .msg;
+        assert!(
+            bad.starts_with("Invalid policy document provided: policy is not valid JSON"),
+            "{bad}"
+        );
+        assert!(policy_document("policy", &Value::from(3)).is_err());
+        assert!(
+            policy_document("policy", &Value::from(format!("\"{}\"", "a".repeat(2100)))).is_err()
+        );
+        let arns: Vec<String> = (0..11)
+            .map(|i| format!("arn:aws:iam::aws:policy/P{i}"))
+            .collect();
+        assert!(policy_arns("policy_arns", &arns[..10]).is_ok());
+        assert!(policy_arns("policy_arns", &arns).is_err());
+        assert!(policy_arns("policy_arns", &["short".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn session_tags() {
+        let t = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let ok = [t("Project", "blue sky"), t("cost-center", "12:34/5@x")];
+        assert!(tags("tags", &ok).is_ok());
+        assert!(tags("tags", &[t("", "v")]).is_err());
+        assert!(tags("tags", &[t("k", &"v".repeat(257))]).is_err());
+        assert!(tags("tags", &[t("k", "semi;colon")])
+            .unwrap_err()
+            .msg
+            .contains("found ';'"));
+        assert!(tags("tags", &[t("Key", "a"), t("key", "b")]).is_err());
+        assert!(transitive_tag_keys("transitive_tag_keys", &["project".to_owned()], &ok).is_ok());
+        assert!(transitive_tag_keys("transitive_tag_keys", &["other".to_owned()], &ok).is_err());
     }
 
     #[test]

@@ -10,8 +10,14 @@ use std::path::Path;
 
 /// Every module of the collection: its name and its entry point.
 const MODULES: &[(&str, fn() -> !)] = &[
+    ("aws_caller_info", aws_caller_info::main),
     ("iam_access_key", iam_access_key::main),
     ("iam_access_key_info", iam_access_key_info::main),
+    ("sts_assume_role", sts_assume_role::main),
+    (
+        "sts_assume_role_with_web_identity",
+        sts_assume_role_with_web_identity::main,
+    ),
     ("sts_session_token", sts_session_token::main),
 ];
 

@@ -1,0 +1,249 @@
+//! sts_assume_role_with_web_identity: temporary credentials of a role for an OpenID Connect
+//! token (STS AssumeRoleWithWebIdentity). The call is not signed: it needs no AWS credentials,
+//! only the token, given directly or read from a file (as on EKS or with external-secrets).
+
+use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
+use aws_connect::validate as v;
+use aws_connect::AwsOptions;
+use aws_sdk_sts::types::PolicyDescriptorType;
+use serde::Deserialize;
+use serde_json::Value;
+
+fn spec() -> ModuleSpec {
+    aws_connect::module_spec(
+        "sts_assume_role_with_web_identity",
+        &[
+            Opt::str("role_arn").required(),
+            Opt::str("role_session_name").required(),
+            Opt::str("web_identity_token").no_log(),
+            Opt::new("web_identity_token_file", Type::Path),
+            Opt::str("provider_id"),
+            Opt::new("policy", Type::Raw),
+            Opt::list("policy_arns", Type::Str),
+            Opt::int("duration_seconds"),
+        ],
+    )
+    .mutually_exclusive(&["web_identity_token", "web_identity_token_file"])
+    .required_one_of(&["web_identity_token", "web_identity_token_file"])
+}
+
+#[derive(Debug, Deserialize)]
+struct Options {
+    #[serde(flatten)]
+    aws: AwsOptions,
+    role_arn: String,
+    role_session_name: String,
+    web_identity_token: Option<String>,
+    web_identity_token_file: Option<String>,
+    provider_id: Option<String>,
+    policy: Option<Value>,
+    policy_arns: Option<Vec<String>>,
+    duration_seconds: Option<i64>,
+}
+
+impl ModuleOptions for Options {
+    fn check(&self) -> Result<(), Failure> {
+        v::role_arn("role_arn", &self.role_arn)?;
+        v::session_name("role_session_name", &self.role_session_name)?;
+        if let Some(token) = &self.web_identity_token {
+            token_length(token)?;
+        }
+        if let Some(id) = &self.provider_id {
+            v::length("provider_id", "ProviderId", id, 4, 2048)?;
+        }
+        if let Some(policy) = &self.policy {
+            v::policy_document("policy", policy)?;
+        }
+        if let Some(arns) = &self.policy_arns {
+            v::policy_arns("policy_arns", arns)?;
+        }
+        if let Some(d) = self.duration_seconds {
+            v::duration("duration_seconds", "DurationSeconds", d, 900, 43_200)?;
+        }
+        Ok(())
+    }
+}
+
+/// AWS takes tokens of 4 to 20000 characters. The token itself is never repeated.
+fn token_length(token: &str) -> Result<(), Failure> {
+    let n = token.chars().count();
+    if (4..=20_000).contains(&n) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "The web identity token must be 4 to 20000 characters long, got {n}"
+    )))
+}
+
+/// The token: the option, or the file's content without the trailing newline many tools
+/// write. A token read from a file is a secret like the option.
+fn read_token(ctx: &mut Context, o: &Options) -> Result<String, Failure> {
+    if let Some(token) = &o.web_identity_token {
+        return Ok(token.clone());
+    }
+    let path = o.web_identity_token_file.as_deref().unwrap_or_default();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(format!(
+            "web_identity_token_file: could not read '{path}': {e}"
+        ))
+    })?;
+    let token = text.trim_end().to_owned();
+    ctx.add_secret(token.clone());
+    if token.is_empty() {
+        return Err(Failure::new(format!(
+            "web_identity_token_file: '{path}' is empty"
+        )));
+    }
+    token_length(&token)
+        .map_err(|f| f.map_msg(|m| format!("web_identity_token_file '{path}': {m}")))?;
+    Ok(token)
+}
+
+async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
+    let token = read_token(ctx, &o)?;
+    let aws = aws_connect::connect(ctx, &o.aws).await?;
+    let policy = o
+        .policy
+        .as_ref()
+        .map(|p| v::policy_document("policy", p))
+        .transpose()?;
+    let policy_arns = o
+        .policy_arns
+        .iter()
+        .flatten()
+        .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
+        .collect::<Vec<_>>();
+    // Unsigned: without a credentials provider the SDK sends the request anonymously.
+    let mut config = aws_sdk_sts::config::Builder::from(&aws.config);
+    config.set_credentials_provider(None);
+    let config = config.build();
+    let response = aws_sdk_sts::Client::from_conf(config)
+        .assume_role_with_web_identity()
+        .role_arn(&o.role_arn)
+        .role_session_name(&o.role_session_name)
+        .web_identity_token(token)
+        .set_provider_id(o.provider_id)
+        .set_policy(policy)
+        .set_policy_arns((!policy_arns.is_empty()).then_some(policy_arns))
+        .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
+        .send()
+        .await
+        .map_err(|e| {
+            let malformed = e
+                .as_service_error()
+                .is_some_and(|e| e.is_malformed_policy_document_exception());
+            let context = malformed.then_some("Invalid policy document provided");
+            aws_connect::sdk_failure(&aws, "sts", "AssumeRoleWithWebIdentity", context, e)
+        })?;
+    let mut outcome = aws_connect::role_credentials(
+        "AssumeRoleWithWebIdentity",
+        response.credentials,
+        response.assumed_role_user,
+        response.source_identity,
+    )?;
+    for (key, value) in [
+        ("provider", response.provider),
+        ("audience", response.audience),
+        (
+            "subject_from_web_identity_token",
+            response.subject_from_web_identity_token,
+        ),
+    ] {
+        if let Some(value) = value {
+            outcome = outcome.with(key, value);
+        }
+    }
+    Ok(outcome)
+}
+
+/// Runs the module (reads argv[1], prints the result, exits).
+pub fn main() -> ! {
+    ansible_module::run(&spec(), |ctx, o: Options| {
+        aws_connect::block_on(run(ctx, o))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(extra: Value) -> ansible_module::Report {
+        let mut args =
+            json!({"role_arn": "arn:aws:iam::123456789012:role/r", "role_session_name": "sess"});
+        if let (Some(a), Value::Object(e)) = (args.as_object_mut(), extra) {
+            a.extend(e);
+        }
+        let Value::Object(args) = args else {
+            unreachable!()
+        };
+        ansible_module::execute(&spec(), Ok(args), &|_| None, |ctx, o: Options| {
+            read_token(ctx, &o).map(|_| Outcome::changed(false))
+        })
+    }
+
+    fn msg(extra: Value) -> String {
+        report(extra).json["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn one_token_source() {
+        assert_eq!(
+            msg(json!({})),
+            "one of the following is required: web_identity_token, web_identity_token_file"
+        );
+        assert_eq!(
+            msg(json!({"web_identity_token": "abcd", "web_identity_token_file": "/x"})),
+            "parameters are mutually exclusive: web_identity_token|web_identity_token_file"
+        );
+        assert_eq!(report(json!({"web_identity_token": "abcd"})).exit_code, 0);
+        assert!(msg(json!({"web_identity_token": "abc"})).contains("4 to 20000"));
+    }
+
+    #[test]
+    fn token_files() {
+        let dir = std::env::temp_dir().join(format!("wit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("token");
+        std::fs::write(&file, "header.payload.sig\n").expect("write token");
+        let path = file.to_string_lossy().into_owned();
+        let ok = report(json!({"web_identity_token_file": path}));
+        assert_eq!(ok.exit_code, 0, "{}", ok.json);
+
+        std::fs::write(&file, "\n").expect("write token");
+        assert!(msg(json!({"web_identity_token_file": path})).ends_with("is empty"));
+        std::fs::write(&file, "abc").expect("write token");
+        let short = msg(json!({"web_identity_token_file": path}));
+        assert!(
+            short.contains("4 to 20000") && !short.contains("abc\""),
+            "{short}"
+        );
+        let missing = msg(json!({"web_identity_token_file": dir.join("nope").to_string_lossy()}));
+        assert!(
+            missing.starts_with("web_identity_token_file: could not read"),
+            "{missing}"
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_file_token_is_masked_like_an_option() {
+        let dir = std::env::temp_dir().join(format!("wit-mask-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("token");
+        std::fs::write(&file, "secret.jwt.value").expect("write token");
+        let Value::Object(args) = json!({"role_arn": "arn:aws:iam::123456789012:role/r", "role_session_name": "sess", "web_identity_token_file": file.to_string_lossy()})
+        else {
+            unreachable!()
+        };
+        let r = ansible_module::execute(&spec(), Ok(args), &|_| None, |ctx, o: Options| {
+            let token = read_token(ctx, &o)?;
+            Err(Failure::new(format!("rejected {token}")))
+        });
+        assert_eq!(r.json["msg"], "rejected ********");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

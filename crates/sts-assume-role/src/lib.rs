@@ -1,0 +1,254 @@
+//! sts_assume_role: temporary credentials of a role (STS AssumeRole). A drop-in for
+//! amazon.aws.sts_assume_role, plus managed session policies, session tags and a source
+//! identity.
+
+use ansible_module::coerce::to_str;
+use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
+use aws_connect::validate as v;
+use aws_connect::AwsOptions;
+use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+fn spec() -> ModuleSpec {
+    aws_connect::module_spec(
+        "sts_assume_role",
+        &[
+            Opt::str("role_arn").required(),
+            Opt::str("role_session_name").required(),
+            Opt::new("policy", Type::Raw),
+            Opt::list("policy_arns", Type::Str),
+            Opt::int("duration_seconds"),
+            Opt::str("external_id"),
+            Opt::str("mfa_serial_number"),
+            Opt::str("mfa_token").no_log(),
+            Opt::new("tags", Type::Dict),
+            Opt::list("transitive_tag_keys", Type::Str),
+            Opt::str("source_identity"),
+        ],
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct Options {
+    #[serde(flatten)]
+    aws: AwsOptions,
+    role_arn: String,
+    role_session_name: String,
+    policy: Option<Value>,
+    policy_arns: Option<Vec<String>>,
+    duration_seconds: Option<i64>,
+    external_id: Option<String>,
+    mfa_serial_number: Option<String>,
+    mfa_token: Option<String>,
+    tags: Option<Map<String, Value>>,
+    transitive_tag_keys: Option<Vec<String>>,
+    source_identity: Option<String>,
+}
+
+impl Options {
+    /// Tags as text pairs (a number given as a tag value is sent as its text).
+    fn tag_pairs(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), to_str(v)))
+            .collect()
+    }
+}
+
+/// AWS's limits, checked before any call and in check mode, naming the option.
+impl ModuleOptions for Options {
+    fn check(&self) -> Result<(), Failure> {
+        v::role_arn("role_arn", &self.role_arn)?;
+        v::session_name("role_session_name", &self.role_session_name)?;
+        if let Some(policy) = &self.policy {
+            v::policy_document("policy", policy)?;
+        }
+        if let Some(arns) = &self.policy_arns {
+            v::policy_arns("policy_arns", arns)?;
+        }
+        if let Some(d) = self.duration_seconds {
+            v::duration("duration_seconds", "DurationSeconds", d, 900, 43_200)?;
+        }
+        if let Some(id) = &self.external_id {
+            v::external_id("external_id", id)?;
+        }
+        if let Some(serial) = &self.mfa_serial_number {
+            v::mfa_serial("mfa_serial_number", serial)?;
+        }
+        if let Some(code) = &self.mfa_token {
+            v::mfa_token("mfa_token", code)?;
+        }
+        let tags = self.tag_pairs();
+        v::tags("tags", &tags)?;
+        if let Some(keys) = &self.transitive_tag_keys {
+            v::transitive_tag_keys("transitive_tag_keys", keys, &tags)?;
+        }
+        if let Some(id) = &self.source_identity {
+            v::source_identity("source_identity", id)?;
+        }
+        Ok(())
+    }
+}
+
+fn build<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Failure> {
+    r.map_err(|e| Failure::new(format!("Could not build the {what} of the request: {e}")))
+}
+
+async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
+    let aws = aws_connect::connect(ctx, &o.aws).await?;
+    let policy = o
+        .policy
+        .as_ref()
+        .map(|p| v::policy_document("policy", p))
+        .transpose()?;
+    let policy_arns = o
+        .policy_arns
+        .iter()
+        .flatten()
+        .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
+        .collect::<Vec<_>>();
+    let tags = o
+        .tag_pairs()
+        .into_iter()
+        .map(|(k, v)| build("tags", Tag::builder().key(k).value(v).build()))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let response = aws_sdk_sts::Client::new(&aws.config)
+        .assume_role()
+        .role_arn(&o.role_arn)
+        .role_session_name(&o.role_session_name)
+        .set_policy(policy)
+        .set_policy_arns((!policy_arns.is_empty()).then_some(policy_arns))
+        .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
+        .set_external_id(o.external_id)
+        .set_serial_number(o.mfa_serial_number)
+        .set_token_code(o.mfa_token)
+        .set_tags((!tags.is_empty()).then_some(tags))
+        .set_transitive_tag_keys(o.transitive_tag_keys.filter(|k| !k.is_empty()))
+        .set_source_identity(o.source_identity)
+        .send()
+        .await
+        .map_err(|e| {
+            let malformed = e
+                .as_service_error()
+                .is_some_and(|e| e.is_malformed_policy_document_exception());
+            let context = malformed.then_some("Invalid policy document provided");
+            aws_connect::sdk_failure(&aws, "sts", "AssumeRole", context, e)
+        })?;
+    aws_connect::role_credentials(
+        "AssumeRole",
+        response.credentials,
+        response.assumed_role_user,
+        response.source_identity,
+    )
+}
+
+/// Runs the module (reads argv[1], prints the result, exits).
+pub fn main() -> ! {
+    ansible_module::run(&spec(), |ctx, o: Options| {
+        aws_connect::block_on(run(ctx, o))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The message of a run that stops at validation, or None when the options pass.
+    fn rejected(extra: Value) -> Option<String> {
+        let mut args =
+            json!({"role_arn": "arn:aws:iam::123456789012:role/r", "role_session_name": "sess"});
+        if let (Some(a), Value::Object(e)) = (args.as_object_mut(), extra) {
+            a.extend(e);
+        }
+        let Value::Object(args) = args else {
+            unreachable!()
+        };
+        let report = ansible_module::execute(&spec(), Ok(args), &|_| None, |_, _: Options| {
+            Ok(Outcome::changed(false))
+        });
+        (report.exit_code != 0).then(|| report.json["msg"].as_str().unwrap_or("").to_owned())
+    }
+
+    #[test]
+    fn values_are_checked_before_any_call() {
+        assert_eq!(rejected(json!({})), None);
+        assert_eq!(
+            rejected(
+                json!({"policy": {"Version": "2012-10-17", "Statement": []}, "tags": {"a": 1}, "transitive_tag_keys": ["a"], "policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"], "source_identity": "alice", "external_id": "ext-1", "duration_seconds": "3600"})
+            ),
+            None
+        );
+        let cases = [
+            (
+                json!({"role_arn": "invalid role arn"}),
+                "Invalid length for parameter RoleArn",
+            ),
+            (
+                json!({"role_session_name": "x"}),
+                "Invalid length for parameter RoleSessionName",
+            ),
+            (
+                json!({"policy": "invalid policy"}),
+                "Invalid policy document provided",
+            ),
+            (
+                json!({"duration_seconds": "invalid duration"}),
+                "cannot be converted to an int",
+            ),
+            (json!({"duration_seconds": 100}), "valid min value: 900"),
+            (json!({"duration_seconds": 43201}), "valid max value: 43200"),
+            (
+                json!({"external_id": "invalid external id"}),
+                "Member must satisfy regular expression pattern",
+            ),
+            (
+                json!({"mfa_serial_number": "invalid serial number"}),
+                "mfa_serial_number must be",
+            ),
+            (
+                json!({"mfa_token": "invalid token code"}),
+                "Member must satisfy regular expression pattern",
+            ),
+            (json!({"transitive_tag_keys": ["a"]}), "not a key of tags"),
+            (json!({"source_identity": "aws:x"}), "Member must satisfy"),
+        ];
+        for (extra, want) in cases {
+            let msg = rejected(extra.clone()).unwrap_or_default();
+            assert!(msg.contains(want), "{extra}: {msg}");
+        }
+    }
+
+    #[test]
+    fn role_arn_and_session_name_are_required() {
+        let Value::Object(args) = json!({"policy": "{}"}) else {
+            unreachable!()
+        };
+        let report = ansible_module::execute(&spec(), Ok(args), &|_| None, |_, _: Options| {
+            Ok(Outcome::changed(false))
+        });
+        assert_eq!(
+            report.json["msg"],
+            "missing required arguments: role_arn, role_session_name"
+        );
+    }
+
+    #[test]
+    fn check_mode_validates_then_skips() {
+        let Value::Object(args) = json!({"role_arn": "arn:aws:iam::123456789012:role/r", "role_session_name": "sess", "_ansible_check_mode": true})
+        else {
+            unreachable!()
+        };
+        let report = ansible_module::execute(&spec(), Ok(args), &|_| None, |_, _: Options| {
+            Err(Failure::new("must not run"))
+        });
+        assert_eq!(report.json["skipped"], true);
+        assert_eq!(
+            report.json["msg"],
+            "remote module (sts_assume_role) does not support check mode"
+        );
+    }
+}
