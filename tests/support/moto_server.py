@@ -1,8 +1,9 @@
 """A moto server on a free 127.0.0.1 port, started and stopped by the project.
 
 As a library: ``with MotoServer() as url: ...``. As a command:
-``python moto_server.py -- CMD ARGS...`` runs CMD with ``AWS_URL``, ``AWS_REGION`` and test
-credentials set to the running server, then stops it and exits with CMD's status.
+``python moto_server.py [--iam-user NAME]... -- CMD ARGS...`` creates the IAM users named,
+runs CMD with ``AWS_URL``, ``AWS_REGION`` and test credentials set to the running server, then
+stops it and exits with CMD's status.
 """
 
 import os
@@ -69,7 +70,20 @@ def main(argv) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     cmd = argv[argv.index("--") + 1 :]
+    users = [argv[i + 1] for i, a in enumerate(argv[: argv.index("--")]) if a == "--iam-user"]
     with MotoServer() as url:
+        if users:
+            import boto3  # comes with moto[server]
+
+            iam = boto3.client(
+                "iam",
+                endpoint_url=url,
+                region_name="us-east-1",
+                aws_access_key_id=TEST_ACCESS_KEY,
+                aws_secret_access_key=TEST_SECRET_KEY,
+            )
+            for user in users:
+                iam.create_user(UserName=user)
         env = dict(os.environ)
         env.update(
             AWS_URL=url,
