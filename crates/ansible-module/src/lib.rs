@@ -281,6 +281,17 @@ fn parse_args(bytes: &[u8]) -> Result<Map<String, Value>, String> {
     }
 }
 
+/// The message validation gives for `args` (the spec's types and rules, then the options'
+/// `check`), or None when they pass. For tests of a module's options.
+pub fn validation_error<T: ModuleOptions>(spec: &ModuleSpec, args: Value) -> Option<String> {
+    let args = match args {
+        Value::Object(map) => Ok(map),
+        other => Err(format!("module arguments must be an object, got {other}")),
+    };
+    let report = execute(spec, args, &|_| None, |_, _: T| Ok(Outcome::changed(false)));
+    (report.exit_code != 0).then(|| report.json["msg"].as_str().unwrap_or_default().to_owned())
+}
+
 /// Everything [`run`] does except reading argv and printing, so it can be tested.
 pub fn execute<T, F>(
     spec: &ModuleSpec,

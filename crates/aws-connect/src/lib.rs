@@ -10,7 +10,7 @@ mod retry;
 mod sts;
 pub mod validate;
 
-pub use sts::{role_credentials, sts_creds, sts_user};
+pub use sts::{role_credentials, role_failure, session_policies, sts_creds, sts_user};
 
 pub use errors::{connection_failure, sdk_failure};
 
@@ -155,6 +155,14 @@ impl Aws {
             ),
         }
     }
+}
+
+/// Runs a module whose body is async: [`ansible_module::run`] on a single-threaded runtime.
+pub fn run_module<T: ansible_module::ModuleOptions>(
+    spec: &ModuleSpec,
+    body: impl AsyncFnOnce(&mut Context, T) -> Result<ansible_module::Outcome, Failure>,
+) -> ! {
+    ansible_module::run(spec, |ctx, options| block_on(body(ctx, options)))
 }
 
 /// Runs the module's async body on a single-threaded runtime.

@@ -1,8 +1,12 @@
 //! What the STS modules return, shaped as the Python modules shape it.
 
+use crate::{sdk_failure, validate, Aws};
 use ansible_module::{Failure, Outcome};
-use aws_sdk_sts::types::{AssumedRoleUser, Credentials};
+use aws_sdk_sts::types::{AssumedRoleUser, Credentials, PolicyDescriptorType};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::date_time::Format;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
 use serde_json::{json, Value};
 
@@ -35,6 +39,39 @@ pub fn sts_user(u: &AssumedRoleUser) -> Value {
         "assumed_role_id": u.assumed_role_id(),
         "arn": u.arn(),
     })
+}
+
+/// The session policies of a role assumption, as the request takes them: the inline
+/// `policy` (a JSON string, or a dict sent as JSON) and the managed `policy_arns`.
+pub type SessionPolicies = (Option<String>, Option<Vec<PolicyDescriptorType>>);
+
+pub fn session_policies(
+    policy: Option<&Value>,
+    arns: Option<&Vec<String>>,
+) -> Result<SessionPolicies, Failure> {
+    let policy = policy
+        .map(|p| validate::policy_document("policy", p))
+        .transpose()?;
+    if let Some(arns) = arns {
+        validate::policy_arns("policy_arns", arns)?;
+    }
+    let arns = arns.filter(|a| !a.is_empty()).map(|arns| {
+        arns.iter()
+            .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
+            .collect()
+    });
+    Ok((policy, arns))
+}
+
+/// A failed role assumption; a policy the service refuses reads as in amazon.aws.
+pub fn role_failure<E>(aws: &Aws, operation: &str, err: SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let malformed =
+        err.as_service_error().and_then(|e| e.code()) == Some("MalformedPolicyDocument");
+    let context = malformed.then_some("Invalid policy document provided");
+    sdk_failure(aws, "sts", operation, context, err)
 }
 
 /// The result of a role assumption: `changed`, `sts_creds` and `sts_user` as amazon.aws

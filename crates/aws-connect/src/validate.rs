@@ -102,6 +102,21 @@ pub fn session_name(option: &str, value: &str) -> Result<(), Failure> {
     pattern(option, value, "+=,.@-")
 }
 
+/// What every role assumption takes: the role's ARN, a session name and a duration of 900 to
+/// 43200 seconds.
+pub fn role_session(
+    role_arn_value: &str,
+    session: &str,
+    duration_seconds: Option<i64>,
+) -> Result<(), Failure> {
+    role_arn("role_arn", role_arn_value)?;
+    session_name("role_session_name", session)?;
+    match duration_seconds {
+        Some(d) => duration("duration_seconds", "DurationSeconds", d, 900, 43_200),
+        None => Ok(()),
+    }
+}
+
 /// An external id: 2 to 1224 characters of `[\w+=,.@:/-]`.
 pub fn external_id(option: &str, value: &str) -> Result<(), Failure> {
     length(option, "ExternalId", value, 2, 1224)?;

@@ -31,7 +31,5 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
 
 /// Runs the module (reads argv[1], prints the result, exits).
 pub fn main() -> ! {
-    ansible_module::run(&spec(), |ctx, o: Options| {
-        aws_connect::block_on(run(ctx, o))
-    })
+    aws_connect::run_module(&spec(), run)
 }

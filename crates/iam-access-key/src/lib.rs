@@ -267,9 +267,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
 
 /// Runs the module (reads argv[1], prints the result, exits).
 pub fn main() -> ! {
-    ansible_module::run(&spec(), |ctx, o: Options| {
-        aws_connect::block_on(run(ctx, o))
-    })
+    aws_connect::run_module(&spec(), run)
 }
 
 #[cfg(test)]
@@ -277,15 +275,8 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
-    /// The message of a run that stops at validation, or None when the options pass.
     fn rejected(args: Value) -> Option<String> {
-        let Value::Object(args) = args else {
-            unreachable!()
-        };
-        let report = ansible_module::execute(&spec(), Ok(args), &|_| None, |_, _: Options| {
-            Ok(Outcome::changed(false))
-        });
-        (report.exit_code != 0).then(|| report.json["msg"].as_str().unwrap_or("").to_owned())
+        ansible_module::validation_error::<Options>(&spec(), args)
     }
 
     #[test]

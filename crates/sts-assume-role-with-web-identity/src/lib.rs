@@ -5,7 +5,6 @@
 use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
 use aws_connect::validate as v;
 use aws_connect::AwsOptions;
-use aws_sdk_sts::types::PolicyDescriptorType;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -43,22 +42,17 @@ struct Options {
 
 impl ModuleOptions for Options {
     fn check(&self) -> Result<(), Failure> {
-        v::role_arn("role_arn", &self.role_arn)?;
-        v::session_name("role_session_name", &self.role_session_name)?;
+        v::role_session(
+            &self.role_arn,
+            &self.role_session_name,
+            self.duration_seconds,
+        )?;
+        aws_connect::session_policies(self.policy.as_ref(), self.policy_arns.as_ref())?;
         if let Some(token) = &self.web_identity_token {
             token_length(token)?;
         }
         if let Some(id) = &self.provider_id {
             v::length("provider_id", "ProviderId", id, 4, 2048)?;
-        }
-        if let Some(policy) = &self.policy {
-            v::policy_document("policy", policy)?;
-        }
-        if let Some(arns) = &self.policy_arns {
-            v::policy_arns("policy_arns", arns)?;
-        }
-        if let Some(d) = self.duration_seconds {
-            v::duration("duration_seconds", "DurationSeconds", d, 900, 43_200)?;
         }
         Ok(())
     }
@@ -102,17 +96,8 @@ fn read_token(ctx: &mut Context, o: &Options) -> Result<String, Failure> {
 async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
     let token = read_token(ctx, &o)?;
     let aws = aws_connect::connect(ctx, &o.aws).await?;
-    let policy = o
-        .policy
-        .as_ref()
-        .map(|p| v::policy_document("policy", p))
-        .transpose()?;
-    let policy_arns = o
-        .policy_arns
-        .iter()
-        .flatten()
-        .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
-        .collect::<Vec<_>>();
+    let (policy, policy_arns) =
+        aws_connect::session_policies(o.policy.as_ref(), o.policy_arns.as_ref())?;
     // Unsigned: without a credentials provider the SDK sends the request anonymously.
     let mut config = aws_sdk_sts::config::Builder::from(&aws.config);
     config.set_credentials_provider(None);
@@ -124,17 +109,11 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         .web_identity_token(token)
         .set_provider_id(o.provider_id)
         .set_policy(policy)
-        .set_policy_arns((!policy_arns.is_empty()).then_some(policy_arns))
+        .set_policy_arns(policy_arns)
         .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
         .send()
         .await
-        .map_err(|e| {
-            let malformed = e
-                .as_service_error()
-                .is_some_and(|e| e.is_malformed_policy_document_exception());
-            let context = malformed.then_some("Invalid policy document provided");
-            aws_connect::sdk_failure(&aws, "sts", "AssumeRoleWithWebIdentity", context, e)
-        })?;
+        .map_err(|e| aws_connect::role_failure(&aws, "AssumeRoleWithWebIdentity", e))?;
     let mut outcome = aws_connect::role_credentials(
         "AssumeRoleWithWebIdentity",
         response.credentials,
@@ -158,9 +137,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
 
 /// Runs the module (reads argv[1], prints the result, exits).
 pub fn main() -> ! {
-    ansible_module::run(&spec(), |ctx, o: Options| {
-        aws_connect::block_on(run(ctx, o))
-    })
+    aws_connect::run_module(&spec(), run)
 }
 
 #[cfg(test)]

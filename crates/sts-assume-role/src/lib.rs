@@ -6,7 +6,7 @@ use ansible_module::coerce::to_str;
 use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
 use aws_connect::validate as v;
 use aws_connect::AwsOptions;
-use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
+use aws_sdk_sts::types::Tag;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -60,17 +60,12 @@ impl Options {
 /// AWS's limits, checked before any call and in check mode, naming the option.
 impl ModuleOptions for Options {
     fn check(&self) -> Result<(), Failure> {
-        v::role_arn("role_arn", &self.role_arn)?;
-        v::session_name("role_session_name", &self.role_session_name)?;
-        if let Some(policy) = &self.policy {
-            v::policy_document("policy", policy)?;
-        }
-        if let Some(arns) = &self.policy_arns {
-            v::policy_arns("policy_arns", arns)?;
-        }
-        if let Some(d) = self.duration_seconds {
-            v::duration("duration_seconds", "DurationSeconds", d, 900, 43_200)?;
-        }
+        v::role_session(
+            &self.role_arn,
+            &self.role_session_name,
+            self.duration_seconds,
+        )?;
+        aws_connect::session_policies(self.policy.as_ref(), self.policy_arns.as_ref())?;
         if let Some(id) = &self.external_id {
             v::external_id("external_id", id)?;
         }
@@ -98,17 +93,8 @@ fn build<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Fail
 
 async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
     let aws = aws_connect::connect(ctx, &o.aws).await?;
-    let policy = o
-        .policy
-        .as_ref()
-        .map(|p| v::policy_document("policy", p))
-        .transpose()?;
-    let policy_arns = o
-        .policy_arns
-        .iter()
-        .flatten()
-        .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
-        .collect::<Vec<_>>();
+    let (policy, policy_arns) =
+        aws_connect::session_policies(o.policy.as_ref(), o.policy_arns.as_ref())?;
     let tags = o
         .tag_pairs()
         .into_iter()
@@ -120,7 +106,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         .role_arn(&o.role_arn)
         .role_session_name(&o.role_session_name)
         .set_policy(policy)
-        .set_policy_arns((!policy_arns.is_empty()).then_some(policy_arns))
+        .set_policy_arns(policy_arns)
         .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
         .set_external_id(o.external_id)
         .set_serial_number(o.mfa_serial_number)
@@ -130,13 +116,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         .set_source_identity(o.source_identity)
         .send()
         .await
-        .map_err(|e| {
-            let malformed = e
-                .as_service_error()
-                .is_some_and(|e| e.is_malformed_policy_document_exception());
-            let context = malformed.then_some("Invalid policy document provided");
-            aws_connect::sdk_failure(&aws, "sts", "AssumeRole", context, e)
-        })?;
+        .map_err(|e| aws_connect::role_failure(&aws, "AssumeRole", e))?;
     aws_connect::role_credentials(
         "AssumeRole",
         response.credentials,
@@ -147,9 +127,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
 
 /// Runs the module (reads argv[1], prints the result, exits).
 pub fn main() -> ! {
-    ansible_module::run(&spec(), |ctx, o: Options| {
-        aws_connect::block_on(run(ctx, o))
-    })
+    aws_connect::run_module(&spec(), run)
 }
 
 #[cfg(test)]
@@ -157,20 +135,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The message of a run that stops at validation, or None when the options pass.
+    /// The message of validation with `extra` over a valid role and session name.
     fn rejected(extra: Value) -> Option<String> {
         let mut args =
             json!({"role_arn": "arn:aws:iam::123456789012:role/r", "role_session_name": "sess"});
         if let (Some(a), Value::Object(e)) = (args.as_object_mut(), extra) {
             a.extend(e);
         }
-        let Value::Object(args) = args else {
-            unreachable!()
-        };
-        let report = ansible_module::execute(&spec(), Ok(args), &|_| None, |_, _: Options| {
-            Ok(Outcome::changed(false))
-        });
-        (report.exit_code != 0).then(|| report.json["msg"].as_str().unwrap_or("").to_owned())
+        ansible_module::validation_error::<Options>(&spec(), args)
     }
 
     #[test]
@@ -224,15 +196,10 @@ mod tests {
 
     #[test]
     fn role_arn_and_session_name_are_required() {
-        let Value::Object(args) = json!({"policy": "{}"}) else {
-            unreachable!()
-        };
-        let report = ansible_module::execute(&spec(), Ok(args), &|_| None, |_, _: Options| {
-            Ok(Outcome::changed(false))
-        });
         assert_eq!(
-            report.json["msg"],
-            "missing required arguments: role_arn, role_session_name"
+            ansible_module::validation_error::<Options>(&spec(), json!({"policy": "{}"}))
+                .as_deref(),
+            Some("missing required arguments: role_arn, role_session_name")
         );
     }
 
