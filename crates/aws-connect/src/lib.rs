@@ -233,11 +233,26 @@ fn credential_source<'a>(ctx: &Context, o: &'a AwsOptions) -> Result<Source<'a>,
         return Ok(profile.map_or(Source::Default, Source::Profile));
     }
     match (given(&o.access_key), given(&o.secret_key)) {
-        (Some(access_key), Some(secret_key)) => Ok(Source::Keys {
-            access_key,
-            secret_key,
-            session_token: given(&o.session_token),
-        }),
+        (Some(access_key), Some(secret_key)) => {
+            // Both travel in HTTP headers, where a control character cannot go (the SDK's
+            // signer would panic on it). Neither value is repeated: a token is secret.
+            for (option, value) in [
+                ("access_key", Some(access_key)),
+                ("session_token", given(&o.session_token)),
+            ] {
+                if value.is_some_and(|v| v.chars().any(|c| c.is_control() && c != '\t')) {
+                    return Err(Failure::new(format!(
+                        "{option} contains a control character (a line break, say); AWS \
+                         credentials are printable text. Check where the value comes from."
+                    )));
+                }
+            }
+            Ok(Source::Keys {
+                access_key,
+                secret_key,
+                session_token: given(&o.session_token),
+            })
+        }
         (Some(_), None) => Err(Failure::new(
             "access_key is set but secret_key is not: give both (session_token is optional), \
              or neither to use a profile or the default credential chain.",
@@ -457,6 +472,39 @@ mod tests {
             Some(s) => Ok(s.as_str().unwrap_or_default().to_owned()),
             None => Err(report.json["msg"].as_str().unwrap_or_default().to_owned()),
         }
+    }
+
+    #[test]
+    fn control_characters_in_header_credentials_fail_cleanly() {
+        let e = source_of(
+            json!({"access_key": "AKID\n", "secret_key": "sekrit-value"}),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("access_key contains a control character"),
+            "{e}"
+        );
+        let e = source_of(
+            json!({"access_key": "AKID", "secret_key": "sekrit-value", "session_token": "to\u{7f}ken"}),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("session_token contains a control character"),
+            "{e}"
+        );
+        let e = source_of(
+            json!({}),
+            &[
+                ("AWS_ACCESS_KEY_ID", "AK\u{1}"),
+                ("AWS_SECRET_ACCESS_KEY", "sekrit-value"),
+            ],
+        )
+        .unwrap_err();
+        assert!(e.starts_with("access_key contains"), "{e}");
+        // A secret key only feeds the signature: any text works.
+        assert!(source_of(json!({"access_key": "AKID", "secret_key": "s\n"}), &[]).is_ok());
     }
 
     #[test]
