@@ -85,10 +85,17 @@ where
         .or_else(|| xml_tag(&body, "RequestId"));
 
     let text = match &code {
-        Some(code) => format!(
-            "An error occurred ({code}) when calling the {operation} operation: {}",
-            message.as_deref().unwrap_or("no message")
-        ),
+        Some(code) => match &message {
+            Some(message) => format!(
+                "An error occurred ({code}) when calling the {operation} operation: {message}"
+            ),
+            // Ceph RGW sends an empty Message: the status is all there is to add.
+            None => format!(
+                "An error occurred ({code}) when calling the {operation} operation: HTTP status \
+                 {status}, no message from {}",
+                aws.endpoint_for(service)
+            ),
+        },
         None => {
             let snippet: String = body.chars().take(300).collect();
             format!(
