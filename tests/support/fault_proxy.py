@@ -10,13 +10,19 @@ to the current plan: a list of faults used one per request, the last one repeati
   ``status:503``); ``status:503:empty`` answers with no body;
 - ``throttle``: answer ``400`` with the STS error code ``Throttling``; ``throttle:<Code>``
   uses another code (``ThrottlingException``, ``RequestLimitExceeded``, ...);
+- ``throttle_attempts:<n>``: throttle the first ``n`` attempts of each module run (the SDK's
+  ``amz-sdk-request: attempt=<k>; max=<m>`` header says which attempt a request is) and pass
+  the later ones: deterministic under any concurrency;
 - ``silent``: read the request and never answer (the connection stays open until the proxy
   stops);
 - ``stall_body``: send the status line and headers of a 200 answer and a few bytes of its body,
   then nothing more;
+- ``trickle``: like ``stall_body``, then one more byte of the body every half second;
 - ``close``: read the request and close the connection without a byte of answer.
 
-``FaultProxy.requests`` counts the attempts; ``times`` holds their arrival times. Only
+``FaultProxy.requests`` counts the attempts (requests read); ``connections`` counts accepted
+connections (an attempt that never sends a whole request, such as a TLS handshake, counts
+there only); ``times`` holds the requests' arrival times. Only
 127.0.0.1 is used, for listening and for the upstream.
 
 Also here: ``BacklogFull``, a listening socket whose accept queue is full, so that new
@@ -66,6 +72,19 @@ def _read_request(conn):
     return head + b"\r\n\r\n" + body
 
 
+def _attempt(request):
+    """The attempt number the AWS SDK puts in its amz-sdk-request header (1 if none)."""
+    head = request.partition(b"\r\n\r\n")[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "amz-sdk-request":
+            for part in value.split(";"):
+                key, _, number = part.strip().partition("=")
+                if key == "attempt" and number.isdigit():
+                    return int(number)
+    return 1
+
+
 def _with_connection_close(request):
     head, _, body = request.partition(b"\r\n\r\n")
     lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:")]
@@ -94,6 +113,8 @@ class FaultProxy:
         self.upstream = (parts.hostname, parts.port)
         self.plan = ["pass"]
         self.requests = 0
+        self.connections = 0
+        self.throttled = 0
         self.times = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -111,6 +132,10 @@ class FaultProxy:
 
     def __exit__(self, *exc):
         self.stopping.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the serving thread
+        except OSError:
+            pass
         self.sock.close()
         self.release()
         self.thread.join(timeout=5)
@@ -120,6 +145,8 @@ class FaultProxy:
         with self.lock:
             self.plan = list(plan) or ["pass"]
             self.requests = 0
+            self.connections = 0
+            self.throttled = 0
             self.times = []
         self.release()
 
@@ -139,6 +166,8 @@ class FaultProxy:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            with self.lock:
+                self.connections += 1
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _next_fault(self):
@@ -184,11 +213,23 @@ class FaultProxy:
                 conn.sendall(_answer(status, body))
             elif kind == "throttle":
                 conn.sendall(_answer(400, THROTTLE_BODY.format(code=arg or "Throttling")))
+            elif kind == "throttle_attempts":
+                if _attempt(request) <= int(arg):
+                    with self.lock:
+                        self.throttled += 1
+                    conn.sendall(_answer(400, THROTTLE_BODY.format(code="Throttling")))
+                else:
+                    conn.sendall(self._forward(request))
             elif kind == "silent":
                 keep = True
             elif kind == "stall_body":
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5000\r\n\r\n<GetSess")
                 keep = True
+            elif kind == "trickle":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5000\r\n\r\n<GetSess")
+                while not self.stopping.is_set() and conn.fileno() >= 0:
+                    time.sleep(0.5)
+                    conn.sendall(b" ")
             elif kind == "close":
                 pass
             else:
