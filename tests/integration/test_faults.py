@@ -147,7 +147,7 @@ def test_throttling_then_success_succeeds(proxy, run):
     assert elapsed < backoff(3) + SLACK, elapsed
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
     "reported bug: in adaptive mode the SDK's client-side rate limiter makes a retry after a "
     "throttling answer wait far beyond the backoff in a fresh process (measured: 8.4 s then 18.0 s "
     "with max_attempts 2, 20.0 s with max_attempts 1); a one-call module gains nothing from it"))
@@ -194,7 +194,7 @@ def test_a_connection_that_never_opens_ends_at_the_connect_timeout(run):
     assert f'"{server.url}"' in r["msg"], r["msg"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "reported bug: the messages name the wrong timeout: a read timeout says 'Connect timeout on "
     "endpoint URL', a connect timeout says 'Could not connect to the endpoint URL ... deadline has "
     "elapsed' (botocore: 'Read timeout on endpoint URL' / 'Connect timeout on endpoint URL')"))
@@ -210,7 +210,7 @@ def test_timeouts_are_named_as_botocore_names_them(proxy, run):
     assert r["msg"].startswith(f'Connect timeout on endpoint URL: "{server.url}"'), r["msg"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
     "reported bug: read_timeout covers the wait for the response headers only; a body that stalls "
     "is cut by the SDK's stalled-stream protection after ~5 s per attempt (measured 12.5 s for 2 "
     "attempts with read_timeout 1), and a body trickling at 2 bytes/s is never cut (measured: still "

@@ -163,7 +163,7 @@ def test_validate_certs_false_does_not_read_the_bundle(run_module, tls_moto, tmp
     assert rc == 0, r
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
     "reported bug: a CA bundle path naming a FIFO blocks the module forever (the whole file is read "
     "before any check; /dev/zero likewise reads until memory runs out); it should fail clearly"))
 def test_a_bundle_that_is_not_a_regular_file_fails_without_hanging(module_binary, env, tls_moto, tmp_path):
