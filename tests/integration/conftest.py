@@ -19,8 +19,8 @@ import json
 import os
 import pathlib
 import re
-import socket
 import shlex
+import socket
 import subprocess
 import sys
 import threading
@@ -413,7 +413,7 @@ def run_module(run_binary, env, tmp_path):
 
 
 @pytest.fixture
-def run_named_module(collections_dir, run_module, env, tmp_path):
+def run_named_module(collections_dir, env, tmp_path):
     """run(name, args, env=None, **internal): run_module for any module of the collection
     (the one executable picks the module by the name it runs under)."""
     base = env
