@@ -298,6 +298,21 @@ def test_assume_role_session_policy_with_spaces_duration_external_id(rgw, run_rg
     assert_s3_denied(s3.list_buckets)
 
 
+def test_policy_with_spaces_where_boto3_fails(rgw, run_rgw):
+    """RGW bug: it does not decode '+' as a space in form bodies. boto3 (so amazon.aws) sends a
+    policy's spaces as '+', and RGW refuses it, which botocore reports as '(Unknown) ...:
+    Unknown'. The modules send spaces as %20, and the same policy works."""
+    policy = SPACED_POLICY.replace("BUCKET", "any-bucket")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        rgw.client("sts").assume_role(RoleArn=rgw.role_arn, RoleSessionName="boto3", Policy=policy)
+    # botocore's query parser finds no <ErrorResponse><Error>: the code lands beside it
+    assert e.value.response.get("Code") == "MalformedPolicyDocument", e.value.response
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert str(e.value) == "An error occurred (Unknown) when calling the AssumeRole operation: Unknown"
+    run = run_rgw("sts_assume_role", {"role_arn": rgw.role_arn, "role_session_name": "module", "policy": policy})
+    assert run.rc == 0, run.result
+
+
 def test_assume_role_policy_dict_with_a_space_in_a_resource(rgw, run_rgw):
     """A dict policy is sent as JSON; a space inside a value (an object key prefix) must
     reach RGW as a space too."""
