@@ -27,6 +27,10 @@ INNER = textwrap.dedent("""
     sys.path.insert(0, {support!r})
     import ceph, pytest
 
+    # As in a terminal, whatever started the outer session: a shell's background job inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
     REPORT = pathlib.Path({report!r})
     MODE = {mode!r}
 
@@ -93,8 +97,10 @@ def test_no_ceph_process_survives(tmp_path, case):
     inner.write_text(INNER.format(support=str(SUPPORT), report=str(report), mode=case))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AWS_"))}
     env["AWS_EC2_METADATA_DISABLED"] = "true"
+    # The inner session dies with this one (it would otherwise sleep on with its cluster).
+    setpriv = ceph.which("setpriv")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
+        [*([setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []), sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", os.devnull,
          "--rootdir", str(tmp_path), "--basetemp", str(tmp_path / "t"), str(inner)],
         cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, like a job in a terminal
