@@ -206,6 +206,11 @@ def assert_expires_in(creds, seconds):
     assert seconds - CLOCK_SLACK <= left <= seconds + 1, (creds["expiration"], seconds)
 
 
+def wrong_secret():
+    """A secret key RGW does not know (random: the suite's secret scan looks for it everywhere)."""
+    return "Wrong" + uuid.uuid4().hex + "Key"
+
+
 def bucket_name(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -263,14 +268,14 @@ def test_session_token_needs_an_identity_policy(rgw, run_rgw):
 
 
 def test_session_token_wrong_secret(rgw, run_rgw):
-    run = run_rgw("sts_session_token", {}, keys=(rgw.user.access_key, "x" * 40))
+    run = run_rgw("sts_session_token", {}, keys=(rgw.user.access_key, wrong_secret()))
     assert_rgw_failure(run, "AccessDenied", 403, "GetSessionToken")
 
 
 def test_session_token_mfa_is_not_checked(rgw, run_rgw):
     """RGW accepts any MFA code with GetSessionToken (it has no MFA devices to check)."""
     run = run_rgw("sts_session_token", {"duration_seconds": 900, "mfa_serial_number": "arn:aws:iam:::mfa/tester",
-                                        "mfa_token": "123456"})
+                                        "mfa_token": "405918"})
     assert run.rc == 0, run.result
     assert_expires_in(run.result["sts_creds"], 900)
 
@@ -407,7 +412,7 @@ def test_assume_role_policy_rgw_refuses_reads_as_on_aws(rgw, run_rgw):
 
 def test_assume_role_wrong_secret(rgw, run_rgw):
     run = run_rgw("sts_assume_role", {"role_arn": rgw.role_arn, "role_session_name": "s1"},
-                  keys=(rgw.user.access_key, "y" * 40))
+                  keys=(rgw.user.access_key, wrong_secret()))
     assert_rgw_failure(run, "AccessDenied", 403, "AssumeRole")
 
 
@@ -415,7 +420,7 @@ def test_assume_role_six_digit_mfa_code_is_refused_by_rgw(rgw, run_rgw):
     """RGW bug: its TokenCode length check is inverted (it refuses exactly six characters), and
     the module only sends six digits, so AssumeRole with MFA always fails on RGW."""
     run = run_rgw("sts_assume_role", {"role_arn": rgw.role_arn, "role_session_name": "mfa",
-                                      "mfa_serial_number": "arn:aws:iam:::mfa/tester", "mfa_token": "123456"})
+                                      "mfa_serial_number": "arn:aws:iam:::mfa/tester", "mfa_token": "405918"})
     assert_rgw_failure(run, "InvalidArgument", 400, "AssumeRole")
 
 
@@ -473,7 +478,7 @@ def test_web_identity_tokens_rgw_refuses(oidc, run_rgw, case):
         "wrong audience": lambda: oidc.token(audience="someone-else"),
         "expired": lambda: oidc.token(lifetime=-60),
         "signed by another key": lambda: oidc.token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-        "not a JWT": lambda: "not.a.token",
+        "not a JWT": lambda: f"not-a-jwt.{uuid.uuid4().hex}.sig",
     }[case]()
     run = run_rgw("sts_assume_role_with_web_identity", {
         "role_arn": oidc.role_arn, "role_session_name": "web-bad", "web_identity_token": token}, keys=None)
