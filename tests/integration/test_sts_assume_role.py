@@ -32,6 +32,13 @@ POLICY = {"Version": "2012-10-17", "Statement": [
 POLICY_ARNS = ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::123456789012:policy/Boundary"]
 
 
+def filler(n):
+    """n letters and digits that do not repeat one character (a long run of one character
+    could contain another test's secret, which the session-wide scan would then report)."""
+    text = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return (text * (n // len(text) + 1))[:n]
+
+
 @pytest.fixture(scope="module")
 def role_sts_server():
     with RoleSTS() as server:
@@ -124,7 +131,7 @@ def test_a_policy_the_service_refuses_reads_as_in_amazon_aws(run_named_module, r
 # --------------------------------------------------------------------------------------------
 # Bad values: one JSON object, rc 1, a message naming the option, nothing sent (also in check mode)
 
-LONG_ARN = "arn:aws:iam::123456789012:role/" + "r" * 2020
+LONG_ARN = "arn:aws:iam::123456789012:role/" + filler(2020)
 SERIAL_BUG = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "reported bug: mfa_serial_number 'invalid serial number' fails with 'mfa_serial_number must be the "
     "ARN or serial number of an MFA device ...' without the words the upstream test asserts for it "
@@ -137,12 +144,12 @@ BAD = [
     ("role_arn-long", {"role_arn": LONG_ARN}, ["role_arn", "Invalid length for parameter RoleArn", "valid max length: 2048"]),
     ("role_session_name-short", {"role_session_name": "x"},
      ["role_session_name", "Invalid length for parameter RoleSessionName, value: 1, valid min length: 2"]),
-    ("role_session_name-long", {"role_session_name": "s" * 65}, ["role_session_name", "valid max length: 64"]),
+    ("role_session_name-long", {"role_session_name": filler(65)}, ["role_session_name", "valid max length: 64"]),
     ("role_session_name-pattern", {"role_session_name": "has space"},
      ["role_session_name", "Member must satisfy regular expression pattern"]),
     ("policy-not-json", {"policy": "invalid policy"}, ["Invalid policy document provided", "policy"]),
     ("policy-number", {"policy": 5}, ["Invalid policy document provided", "policy"]),
-    ("policy-long", {"policy": {"Version": "2012-10-17", "Sid": "x" * 2100}},
+    ("policy-long", {"policy": {"Version": "2012-10-17", "Sid": filler(2100)}},
      ["policy", "Invalid length for parameter Policy", "valid max length: 2048"]),
     ("policy_arns-eleven", {"policy_arns": [f"arn:aws:iam::aws:policy/P{i:02d}" for i in range(11)]},
      ["policy_arns", "at most 10"]),
@@ -163,8 +170,8 @@ BAD = [
     ("mfa_token-five-digits", {"mfa_token": "12345"}, ["mfa_token", "six-digit"]),
     ("tags-not-a-dict", {"tags": "notadict"}, ["tags", "unable to convert to dict"]),
     ("tags-empty-key", {"tags": {"": "v"}}, ["tags", "Invalid length for parameter Tags[].Key"]),
-    ("tags-long-key", {"tags": {"k" * 129: "v"}}, ["tags", "valid max length: 128"]),
-    ("tags-long-value", {"tags": {"k": "v" * 257}}, ["tags", "valid max length: 256"]),
+    ("tags-long-key", {"tags": {filler(129): "v"}}, ["tags", "valid max length: 128"]),
+    ("tags-long-value", {"tags": {"k": filler(257)}}, ["tags", "valid max length: 256"]),
     ("tags-bad-character", {"tags": {"k": "semi;colon"}}, ["tags", "found ';'"]),
     ("tags-same-key-twice", {"tags": {"Project": "a", "project": "b"}}, ["tags", "more than once"]),
     ("tags-fifty-one", {"tags": {f"k{i}": "v" for i in range(51)}}, ["tags", "at most 50"]),
@@ -200,6 +207,15 @@ def test_a_bad_value_fails_before_any_call(run_named_module, role_sts, changes, 
     assert role_sts.requests == [], "nothing may be sent for a bad value"
     if "mfa_token" in changes:
         assert changes["mfa_token"] not in stdout
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_no_parameters_at_all(run_named_module, check_mode):
+    """§13.2 step 2: no options and no credentials at all (nothing to call: only the closed
+    safety-net endpoint of the environment)."""
+    rc, r, _, _ = run_named_module(MODULE, {}, check_mode=check_mode)
+    assert rc == 1 and r["failed"] is True
+    assert r["msg"] == "missing required arguments: role_arn, role_session_name"
 
 
 def test_check_mode_validates_and_skips_without_a_call(run_named_module, role_sts):

@@ -21,6 +21,13 @@ ROLE = "arn:aws:iam::123456789012:role/app"
 REJECTING_ROLE = "arn:aws:iam::123456789012:role/error-InvalidIdentityToken"
 
 
+def filler(n):
+    """n letters and digits that do not repeat one character (a long run of one character
+    could contain another test's secret, which the session-wide scan would then report)."""
+    text = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return (text * (n // len(text) + 1))[:n]
+
+
 def token(subject):
     return unsigned_jwt({"iss": "https://oidc.example.test", "aud": "sts.amazonaws.test", "sub": subject})
 
@@ -71,6 +78,16 @@ def test_token_given_directly_against_moto_and_the_credentials_in_the_next_task(
         "session_token": creds["session_token"]})
     assert rc == 0, caller
     assert caller["arn"] == r["sts_user"]["arn"]
+
+
+def test_every_option_against_moto(run_named_module, moto):
+    rc, r, _, _ = run_named_module(MODULE, {
+        "endpoint_url": moto.url, "role_arn": ROLE, "role_session_name": "every-option",
+        "web_identity_token": token("every-option"), "provider_id": "www.amazon.com",
+        "policy": {"Version": "2012-10-17", "Statement": []}, "policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        "duration_seconds": 900})
+    assert rc == 0, r
+    assert r["sts_user"]["arn"] == "arn:aws:sts::123456789012:assumed-role/app/every-option"
 
 
 @pytest.mark.parametrize("keys_from", ["options", "environment"])
@@ -143,7 +160,7 @@ BAD = [
     ("role_session_name-short", {"role_session_name": "x"}, ["role_session_name", "valid min length: 2"]),
     ("provider_id-short", {"provider_id": "abc"}, ["provider_id", "Invalid length for parameter ProviderId"]),
     ("policy-not-json", {"policy": "invalid policy"}, ["Invalid policy document provided", "policy"]),
-    ("policy-long", {"policy": {"Sid": "x" * 2100}}, ["policy", "Invalid length for parameter Policy"]),
+    ("policy-long", {"policy": {"Sid": filler(2100)}}, ["policy", "Invalid length for parameter Policy"]),
     ("policy_arns-eleven", {"policy_arns": [f"arn:aws:iam::aws:policy/P{i:02d}" for i in range(11)]},
      ["policy_arns", "at most 10"]),
     ("policy_arns-short", {"policy_arns": ["short"]}, ["policy_arns", "Invalid length for parameter PolicyArns"]),
@@ -152,7 +169,7 @@ BAD = [
     ("duration_seconds-high", {"duration_seconds": 43201}, ["duration_seconds", "valid max value: 43200"]),
     ("token-short", {"web_identity_token": "abc"}, ["web identity token", "4 to 20000 characters", "got 3"]),
     ("token-empty", {"web_identity_token": ""}, ["web identity token", "4 to 20000 characters", "got 0"]),
-    ("token-long", {"web_identity_token": "t" * 20001}, ["web identity token", "4 to 20000 characters", "got 20001"]),
+    ("token-long", {"web_identity_token": filler(20001)}, ["web identity token", "4 to 20000 characters", "got 20001"]),
     ("both-token-options", {"web_identity_token_file": "/nonexistent/token"},
      ["parameters are mutually exclusive: web_identity_token|web_identity_token_file"]),
     ("no-token-option", {"web_identity_token": None},
@@ -192,7 +209,7 @@ TOKEN_FILES = [
     ("a-directory", "dir", "web_identity_token_file: could not read '{path}': Is a directory"),
     ("not-utf8", b"\xff\xfe\x00bad-token", "web_identity_token_file: could not read '{path}': stream did not contain valid UTF-8"),
     ("too-short", b"xyz\n", "web_identity_token_file '{path}': The web identity token must be 4 to 20000 characters long, got 3"),
-    ("too-long", b"t" * 20001, "web_identity_token_file '{path}': The web identity token must be 4 to 20000 characters long, got 20001"),
+    ("too-long", filler(20001).encode(), "web_identity_token_file '{path}': The web identity token must be 4 to 20000 characters long, got 20001"),
 ]
 
 
