@@ -493,13 +493,20 @@ def test_web_identity_duration_beyond_the_role_maximum(oidc, run_rgw):
 
 
 # --------------------------------------------------------------------------------------------
-# aws_caller_info
+# aws_caller_info and the IAM access-key modules: RGW has no such calls
 
 
 def test_caller_info_is_not_implemented_by_rgw(run_rgw):
     run = run_rgw("aws_caller_info", {})
     msg = assert_rgw_failure(run, "MethodNotAllowed", 405, "GetCallerIdentity")
     assert msg.startswith("Failed to retrieve caller identity: "), msg
+
+
+@pytest.mark.parametrize("module", ["iam_access_key_info", "iam_access_key"])
+def test_iam_access_key_calls_are_not_implemented_by_rgw(run_rgw, module):
+    run = run_rgw(module, {"user_name": "tester"})
+    msg = assert_rgw_failure(run, "MethodNotAllowed", 405, "ListAccessKeys")
+    assert msg.startswith("Failed to get access keys for user: "), msg
 
 
 # --------------------------------------------------------------------------------------------
