@@ -50,7 +50,7 @@ def test_no_log_values_are_masked_in_failure_messages(run_module, moto):
     rc, r, stdout, _ = run_module({"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET,
                                    "mfa_token": "654321", "mfa_serial_number": "dev 654321"})
     assert rc == 1
-    assert r["msg"].startswith("mfa_serial_number must be"), r["msg"]
+    assert r["msg"].startswith("mfa_serial_number may only contain"), r["msg"]
     assert "dev ********" in r["msg"]
     assert "654321" not in stdout and SECRET not in stdout
 

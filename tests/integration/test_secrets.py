@@ -66,7 +66,7 @@ def test_module_output_holds_no_input_secret(run_module, moto, scanned, aws_conf
     rc, r, _, _ = run_module({"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET_KEY,
                               "session_token": SESSION_TOKEN, "mfa_token": MFA_CODE,
                               "mfa_serial_number": f"bad {MFA_CODE} {SECRET_KEY}"})
-    assert rc == 1 and "mfa_serial_number must be" in r["msg"], r
+    assert rc == 1 and "mfa_serial_number may only contain" in r["msg"], r
     rc, r, _, _ = run_module({"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET_KEY,
                               "duration_seconds": 100, "mfa_token": MFA_CODE, "mfa_serial_number": SERIAL})
     assert rc == 1, r

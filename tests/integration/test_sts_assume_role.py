@@ -132,11 +132,6 @@ def test_a_policy_the_service_refuses_reads_as_in_amazon_aws(run_named_module, r
 # Bad values: one JSON object, rc 1, a message naming the option, nothing sent (also in check mode)
 
 LONG_ARN = "arn:aws:iam::123456789012:role/" + filler(2020)
-SERIAL_BUG = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "reported bug: mfa_serial_number 'invalid serial number' fails with 'mfa_serial_number must be the "
-    "ARN or serial number of an MFA device ...' without the words the upstream test asserts for it "
-    "(§13.2 step 8: 'Member must satisfy regular expression pattern'), unlike external_id and mfa_token"))
-
 BAD = [
     # (id, changes to a valid task (None removes the option), words the message must contain[, mark])
     ("role_arn-short", {"role_arn": "invalid role arn"},
@@ -163,7 +158,7 @@ BAD = [
      ["external_id", "Member must satisfy regular expression pattern"]),
     ("external_id-short", {"external_id": "x"}, ["external_id", "Invalid length for parameter ExternalId"]),
     ("mfa_serial_number-pattern", {"mfa_serial_number": "invalid serial number"},
-     ["mfa_serial_number", "Member must satisfy regular expression pattern"], SERIAL_BUG),
+     ["mfa_serial_number", "Member must satisfy regular expression pattern"]),
     ("mfa_serial_number-short", {"mfa_serial_number": "short"}, ["mfa_serial_number", "9 to 256 characters"]),
     ("mfa_token-pattern", {"mfa_token": "invalid token code"},
      ["mfa_token", "Member must satisfy regular expression pattern"]),

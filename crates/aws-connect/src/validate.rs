@@ -27,22 +27,10 @@ pub fn duration(
     )))
 }
 
-/// AWS's `[\w+=/:,.@-]` character class (`\w` being ASCII letters, digits and `_`).
-fn arn_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c)
-}
-
-/// An MFA device: its ARN or a hardware serial number, 9 to 256 characters.
+/// An MFA device: its ARN or a hardware serial number, 9 to 256 characters of `[\w+=/:,.@-]`.
 pub fn mfa_serial(option: &str, value: &str) -> Result<(), Failure> {
-    let n = value.chars().count();
-    if (9..=256).contains(&n) && value.chars().all(arn_char) {
-        return Ok(());
-    }
-    Err(Failure::new(format!(
-        "{option} must be the ARN or serial number of an MFA device: 9 to 256 characters of \
-         letters, digits and _+=/:,.@- (such as arn:aws:iam::123456789012:mfa/user), got '{value}' \
-         ({n} characters)"
-    )))
+    length(option, "SerialNumber", value, 9, 256)?;
+    pattern(option, value, "+=/:,.@-")
 }
 
 /// The code shown by an MFA device: exactly six digits. The value is secret and not repeated.

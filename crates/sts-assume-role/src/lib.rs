@@ -179,7 +179,8 @@ mod tests {
             ),
             (
                 json!({"mfa_serial_number": "invalid serial number"}),
-                "mfa_serial_number must be",
+                "mfa_serial_number may only contain letters, digits, _ and +=/:,.@-, got \
+                 'invalid serial number' (Member must satisfy regular expression pattern",
             ),
             (
                 json!({"mfa_token": "invalid token code"}),
