@@ -167,12 +167,14 @@ BAD = [
     ("duration_seconds-not-int", {"duration_seconds": "an hour"}, ["duration_seconds", "cannot be converted to an int"]),
     ("duration_seconds-low", {"duration_seconds": 899}, ["duration_seconds", "valid min value: 900"]),
     ("duration_seconds-high", {"duration_seconds": 43201}, ["duration_seconds", "valid max value: 43200"]),
-    ("token-short", {"web_identity_token": "abc"}, ["web identity token", "4 to 20000 characters", "got 3"]),
-    ("token-empty", {"web_identity_token": ""}, ["web identity token", "4 to 20000 characters", "got 0"]),
-    ("token-long", {"web_identity_token": filler(20001)}, ["web identity token", "4 to 20000 characters", "got 20001"]),
+    ("token-short", {"web_identity_token": "abc"}, ["web_identity_token must be 4 to 20000 characters long, got 3"]),
+    ("token-empty", {"web_identity_token": ""}, ["web_identity_token must be 4 to 20000 characters long, got 0"]),
+    ("token-long", {"web_identity_token": filler(20001)}, ["web_identity_token must be 4 to 20000 characters long, got 20001"]),
     ("both-token-options", {"web_identity_token_file": "/nonexistent/token"},
      ["parameters are mutually exclusive: web_identity_token|web_identity_token_file"]),
     ("no-token-option", {"web_identity_token": None},
+     ["one of the following is required: web_identity_token, web_identity_token_file"]),
+    ("empty-token-file-option", {"web_identity_token": None, "web_identity_token_file": ""},
      ["one of the following is required: web_identity_token, web_identity_token_file"]),
     ("no-role-options", {"role_arn": None, "role_session_name": None},
      ["missing required arguments: role_arn, role_session_name"]),
@@ -208,8 +210,8 @@ TOKEN_FILES = [
     ("only-a-newline", b"\n", "web_identity_token_file: '{path}' is empty"),
     ("a-directory", "dir", "web_identity_token_file: could not read '{path}': Is a directory"),
     ("not-utf8", b"\xff\xfe\x00bad-token", "web_identity_token_file: could not read '{path}': stream did not contain valid UTF-8"),
-    ("too-short", b"xyz\n", "web_identity_token_file '{path}': The web identity token must be 4 to 20000 characters long, got 3"),
-    ("too-long", filler(20001).encode(), "web_identity_token_file '{path}': The web identity token must be 4 to 20000 characters long, got 20001"),
+    ("too-short", b"xyz\n", "web_identity_token_file '{path}': the token it holds must be 4 to 20000 characters long, got 3"),
+    ("too-long", filler(20001).encode(), "web_identity_token_file '{path}': the token it holds must be 4 to 20000 characters long, got 20001"),
 ]
 
 
