@@ -350,9 +350,6 @@ def test_assume_role_up_to_the_role_maximum(rgw, run_rgw):
     assert_expires_in(run.result["sts_creds"], 43200)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "RGW names the element <AssumeRoleId> (AWS: <AssumedRoleId>), so the SDK finds none and "
-    "sts_user.assumed_role_id comes back as ''"))
 def test_assume_role_returns_the_assumed_role_id(rgw, run_rgw):
     run = run_rgw("sts_assume_role", {"role_arn": rgw.role_arn, "role_session_name": "ids"})
     assert run.rc == 0, run.result
@@ -398,10 +395,6 @@ def test_assume_role_policy_rgw_refuses(rgw, run_rgw):
     assert_rgw_failure(run, "MalformedPolicyDocument", 400, "AssumeRole")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the 'Invalid policy document provided: ' prefix (README, amazon.aws) is chosen on the SDK's "
-    "error code, which the SDK cannot read from RGW's S3-shaped <Error>; the code comes from the "
-    "body only later"))
 def test_assume_role_policy_rgw_refuses_reads_as_on_aws(rgw, run_rgw):
     run = run_rgw("sts_assume_role", {
         "role_arn": rgw.role_arn, "role_session_name": "bad-policy",
@@ -444,6 +437,7 @@ def test_web_identity_token_and_s3(rgw, oidc, run_rgw):
         "role_arn": oidc.role_arn, "role_session_name": "web-app", "web_identity_token": oidc.token()}, keys=None)
     assert run.rc == 0 and run.result["changed"] is True, run.result
     assert run.result["sts_user"]["arn"] == "arn:aws:sts:::assumed-role/WebRole/web-app"
+    assert run.result["sts_user"]["assumed_role_id"].endswith(":web-app"), run.result["sts_user"]
     assert run.result["provider"] == oidc.url
     assert run.result["audience"] == OIDC_AUDIENCE
     assert run.result["subject_from_web_identity_token"] == "alice"

@@ -2,7 +2,7 @@
 //! `error {code, message}` and `response_metadata {http_status_code, request_id}` for an
 //! answer from the service; one clear sentence for everything that never got an answer.
 
-use crate::http::find;
+use crate::http::{self, find};
 use crate::Aws;
 use ansible_module::Failure;
 use aws_credential_types::provider::error::CredentialsError;
@@ -35,10 +35,34 @@ fn prefixed(context: Option<&str>, text: String) -> String {
 
 /// The text between `<tag>` and `</tag>` in an XML error body, for services whose errors the
 /// SDK cannot parse (Ceph RGW answers STS calls with S3-shaped errors).
-fn xml_tag(body: &str, tag: &str) -> Option<String> {
+pub(crate) fn xml_tag(body: &str, tag: &str) -> Option<String> {
     let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
     let end = body[start..].find(&format!("</{tag}>"))? + start;
     Some(body[start..end].trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn raw_body(raw: &HttpResponse) -> String {
+    raw.body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+fn code_of<E: ProvideErrorMetadata>(e: &E, body: &str) -> Option<String> {
+    e.code()
+        .filter(|c| *c != "Unhandled")
+        .map(str::to_owned)
+        .or_else(|| xml_tag(body, "Code"))
+}
+
+/// The error code of a service error: the SDK's, or else the `<Code>` of the raw answer.
+pub(crate) fn error_code<E: ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+) -> Option<String> {
+    match err {
+        SdkError::ServiceError(s) => code_of(s.err(), &raw_body(s.raw())),
+        _ => None,
+    }
 }
 
 /// A failed SDK call of `operation` on `service` ("sts", "iam"); `context` prefixes the message
@@ -62,17 +86,9 @@ where
         .iter()
         .find_map(|h| raw.headers().get(*h))
         .map(str::to_owned);
-    let body = raw
-        .body()
-        .bytes()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .unwrap_or_default();
+    let body = raw_body(raw);
     let e = service_err.err();
-    let code = e
-        .code()
-        .filter(|c| *c != "Unhandled")
-        .map(str::to_owned)
-        .or_else(|| xml_tag(&body, "Code"));
+    let code = code_of(e, &body);
     let message = e
         .message()
         .map(str::to_owned)
@@ -151,8 +167,16 @@ where
             other => format!("The TLS handshake with {endpoint} failed: {other}"),
         }
     } else {
+        let connect_timed_out = find::<std::io::Error>(as_error)
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
         match err {
-            SdkError::DispatchFailure(d) if d.is_timeout() => {
+            _ if find::<http::ReadTimeout>(as_error).is_some() => {
+                format!("Read timeout on endpoint URL: {endpoint} ({detail})")
+            }
+            _ if find::<http::BodyError>(as_error).is_some() => {
+                format!("The response to {operation} from {endpoint} could not be read ({detail})")
+            }
+            SdkError::DispatchFailure(_) if connect_timed_out => {
                 format!("Connect timeout on endpoint URL: {endpoint} ({detail})")
             }
             SdkError::DispatchFailure(d) if d.is_io() => {

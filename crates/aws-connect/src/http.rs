@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -39,16 +40,39 @@ pub enum Trust {
     Any,
 }
 
+/// The largest CA bundle read (Debian's whole system bundle is about 220 KB).
+const MAX_CA_BUNDLE: u64 = 16 << 20;
+
+/// The largest response body accepted (STS and IAM answers are a few KB).
+const MAX_BODY: usize = 8 << 20;
+
 /// Reads a PEM bundle and checks that every certificate in it can serve as a trust anchor.
-pub fn read_ca_bundle(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("Could not read the CA bundle {path} (aws_ca_bundle): {e}"))?;
+/// `source` names where the path came from (the option or the environment variable). Only a
+/// regular file of at most 16 MiB is read, so a FIFO or a device fails instead of blocking.
+pub fn read_ca_bundle(path: &str, source: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let unreadable = |why: String| format!("Could not read the CA bundle {path} ({source}): {why}");
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable("not a regular file".into()));
+    }
+    if meta.len() > MAX_CA_BUNDLE {
+        return Err(unreadable(format!(
+            "{} bytes, more than the {MAX_CA_BUNDLE} a CA bundle may have",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_CA_BUNDLE), &mut bytes)
+        })
+        .map_err(|e| unreadable(e.to_string()))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("The CA bundle {path} (aws_ca_bundle) is not valid PEM: {e}"))?;
+        .map_err(|e| format!("The CA bundle {path} ({source}) is not valid PEM: {e}"))?;
     if certs.is_empty() {
         return Err(format!(
-            "The CA bundle {path} (aws_ca_bundle) holds no PEM certificate \
+            "The CA bundle {path} ({source}) holds no PEM certificate \
              (no '-----BEGIN CERTIFICATE-----' block)"
         ));
     }
@@ -56,7 +80,7 @@ pub fn read_ca_bundle(path: &str) -> Result<Vec<CertificateDer<'static>>, String
     for (i, cert) in certs.iter().enumerate() {
         roots.add(cert.clone()).map_err(|e| {
             format!(
-                "The CA bundle {path} (aws_ca_bundle): certificate {} of {} cannot be used: {e}",
+                "The CA bundle {path} ({source}): certificate {} of {} cannot be used: {e}",
                 i + 1,
                 certs.len()
             )
@@ -144,22 +168,67 @@ impl HttpConnector for Connector {
         };
         let read_timeout = self.read_timeout;
         HttpConnectorFuture::new(async move {
-            let pending = client.request(request);
-            let response = match read_timeout {
-                Some(limit) => match tokio::time::timeout(limit, pending).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        return Err(ConnectorError::timeout(
-                            format!("no response within the read timeout of {limit:?}").into(),
-                        ))
-                    }
-                },
-                None => pending.await,
+            // The whole answer, headers and body, is read here within the read timeout: a body
+            // that stalls or trickles would otherwise hold the module far beyond it.
+            let exchange = async {
+                let response = client.request(request).await.map_err(classify)?;
+                let (parts, body) = response.into_parts();
+                let body = Limited::new(body, MAX_BODY).collect().await.map_err(|e| {
+                    let transient = find::<hyper::Error>(e.as_ref()).is_some();
+                    ConnectorError::other(
+                        Box::new(BodyError(e)),
+                        transient.then_some(ErrorKind::TransientError),
+                    )
+                })?;
+                Ok(http::Response::from_parts(
+                    parts,
+                    SdkBody::from(body.to_bytes()),
+                ))
             };
-            let response = response.map_err(classify)?;
-            HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
-                .map_err(|e| ConnectorError::other(e.into(), None))
+            let response = match read_timeout {
+                Some(limit) => tokio::time::timeout(limit, exchange)
+                    .await
+                    .map_err(|_| ConnectorError::timeout(Box::new(ReadTimeout(limit))))??,
+                None => exchange.await?,
+            };
+            HttpResponse::try_from(response).map_err(|e| ConnectorError::other(e.into(), None))
         })
+    }
+}
+
+/// No complete answer within the read timeout.
+#[derive(Debug)]
+pub struct ReadTimeout(pub Duration);
+
+impl std::fmt::Display for ReadTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no complete response within the read timeout of {:?}",
+            self.0
+        )
+    }
+}
+
+impl StdError for ReadTimeout {}
+
+/// The response body could not be read: the connection broke or the body was too large.
+#[derive(Debug)]
+pub struct BodyError(BoxError);
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if find::<LengthLimitError>(self.0.as_ref()).is_some() {
+            write!(f, "the response body is larger than {MAX_BODY} bytes")
+        } else {
+            write!(f, "reading the response body failed")
+        }
+    }
+}
+
+impl StdError for BodyError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self.0.as_ref())
     }
 }
 
@@ -266,14 +335,18 @@ mod tests {
 
     #[test]
     fn bad_bundles_are_clear_failures_not_panics() {
-        let missing = read_ca_bundle("/nonexistent/ca.pem").unwrap_err();
+        assert_eq!(
+            read_ca_bundle("/dev/null", "AWS_CA_BUNDLE").unwrap_err(),
+            "Could not read the CA bundle /dev/null (AWS_CA_BUNDLE): not a regular file"
+        );
+        let missing = read_ca_bundle("/nonexistent/ca.pem", "aws_ca_bundle").unwrap_err();
         assert!(
             missing.starts_with("Could not read the CA bundle /nonexistent/ca.pem"),
             "{missing}"
         );
 
         let empty = write("empty.pem", "just text\n");
-        assert!(read_ca_bundle(&empty)
+        assert!(read_ca_bundle(&empty, "aws_ca_bundle")
             .unwrap_err()
             .contains("holds no PEM certificate"));
 
@@ -281,7 +354,7 @@ mod tests {
             "broken.pem",
             "-----BEGIN CERTIFICATE-----\n!!!not base64!!!\n-----END CERTIFICATE-----\n",
         );
-        assert!(read_ca_bundle(&broken)
+        assert!(read_ca_bundle(&broken, "aws_ca_bundle")
             .unwrap_err()
             .contains("is not valid PEM"));
 
@@ -289,7 +362,7 @@ mod tests {
             "garbage.pem",
             "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
         );
-        let e = read_ca_bundle(&garbage_der).unwrap_err();
+        let e = read_ca_bundle(&garbage_der, "aws_ca_bundle").unwrap_err();
         assert!(e.contains("certificate 1 of 1 cannot be used"), "{e}");
     }
 
@@ -297,7 +370,12 @@ mod tests {
     fn the_system_bundle_reads() {
         // Debian's bundle; present on these machines and in CI.
         let path = "/etc/ssl/certs/ca-certificates.crt";
-        assert!(read_ca_bundle(path).map(|c| c.len()).unwrap_or(0) > 10);
+        assert!(
+            read_ca_bundle(path, "aws_ca_bundle")
+                .map(|c| c.len())
+                .unwrap_or(0)
+                > 10
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ mod retry;
 mod sts;
 pub mod validate;
 
-pub use sts::{role_credentials, role_failure, session_policies, sts_creds, sts_user};
+pub use sts::{
+    role_credentials, role_failure, session_policies, sts_creds, sts_user, RoleIdFallback,
+};
 
 pub use errors::{connection_failure, sdk_failure};
 
@@ -355,7 +357,8 @@ pub async fn connect_with(
     let trust = if !o.validate_certs {
         http::Trust::Any
     } else if let Some(path) = given(&o.aws_ca_bundle) {
-        http::Trust::Bundle(http::read_ca_bundle(path).map_err(Failure::new)?)
+        let source = ctx.env_source("aws_ca_bundle").unwrap_or("aws_ca_bundle");
+        http::Trust::Bundle(http::read_ca_bundle(path, source).map_err(Failure::new)?)
     } else {
         http::Trust::System
     };

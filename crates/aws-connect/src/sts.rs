@@ -1,14 +1,21 @@
 //! What the STS modules return, shaped as the Python modules shape it.
 
+use crate::errors::{error_code, xml_tag};
 use crate::{sdk_failure, validate, Aws};
 use ansible_module::{Failure, Outcome};
 use aws_sdk_sts::types::{AssumedRoleUser, Credentials, PolicyDescriptorType};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 
 /// RFC 3339 in whole seconds with `+00:00`, as Python's `isoformat()` prints AWS's dates
 /// (moto sends microseconds and Ceph RGW nanoseconds; both are cut to the second).
@@ -41,6 +48,41 @@ pub fn sts_user(u: &AssumedRoleUser) -> Value {
     })
 }
 
+/// Ceph RGW names the assumed role's ID `<AssumeRoleId>` where AWS says `<AssumedRoleId>`, so
+/// the SDK finds none. This interceptor, set on a role assumption, keeps RGW's element from the
+/// raw answer (only that element: the answer also holds the secret key).
+#[derive(Debug, Clone, Default)]
+pub struct RoleIdFallback(Arc<Mutex<Option<String>>>);
+
+impl RoleIdFallback {
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+impl Intercept for RoleIdFallback {
+    fn name(&self) -> &'static str {
+        "RoleIdFallback"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let found = context
+            .response()
+            .body()
+            .bytes()
+            .and_then(|b| xml_tag(&String::from_utf8_lossy(b), "AssumeRoleId"));
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = found;
+        }
+        Ok(())
+    }
+}
+
 /// The session policies of a role assumption, as the request takes them: the inline
 /// `policy` (a JSON string, or a dict sent as JSON) and the managed `policy_arns`.
 pub type SessionPolicies = (Option<String>, Option<Vec<PolicyDescriptorType>>);
@@ -68,8 +110,8 @@ pub fn role_failure<E>(aws: &Aws, operation: &str, err: SdkError<E, HttpResponse
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let malformed =
-        err.as_service_error().and_then(|e| e.code()) == Some("MalformedPolicyDocument");
+    // The code as sdk_failure reads it: from the body too, where RGW's S3-shaped errors keep it.
+    let malformed = error_code(&err).as_deref() == Some("MalformedPolicyDocument");
     let context = malformed.then_some("Invalid policy document provided");
     sdk_failure(aws, "sts", operation, context, err)
 }
@@ -81,12 +123,19 @@ pub fn role_credentials(
     credentials: Option<Credentials>,
     user: Option<AssumedRoleUser>,
     source_identity: Option<String>,
+    role_id: &RoleIdFallback,
 ) -> Result<Outcome, Failure> {
     let credentials = credentials
         .ok_or_else(|| Failure::new(format!("{operation} answered without credentials")))?;
     let mut outcome = Outcome::changed(true).with_issued("sts_creds", sts_creds(&credentials));
     if let Some(user) = user {
-        outcome = outcome.with("sts_user", sts_user(&user));
+        let mut user_json = sts_user(&user);
+        if user.assumed_role_id().is_empty() {
+            if let Some(id) = role_id.take() {
+                user_json["assumed_role_id"] = Value::String(id);
+            }
+        }
+        outcome = outcome.with("sts_user", user_json);
     }
     if let Some(id) = source_identity {
         outcome = outcome.with("source_identity", id);

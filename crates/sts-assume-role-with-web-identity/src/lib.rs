@@ -117,6 +117,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
     let mut config = aws_sdk_sts::config::Builder::from(&aws.config);
     config.set_credentials_provider(None);
     let config = config.build();
+    let role_id = aws_connect::RoleIdFallback::default();
     let response = aws_sdk_sts::Client::from_conf(config)
         .assume_role_with_web_identity()
         .role_arn(&o.role_arn)
@@ -126,6 +127,8 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         .set_policy(policy)
         .set_policy_arns(policy_arns)
         .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
+        .customize()
+        .interceptor(role_id.clone())
         .send()
         .await
         .map_err(|e| aws_connect::role_failure(&aws, "AssumeRoleWithWebIdentity", e))?;
@@ -134,6 +137,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         response.credentials,
         response.assumed_role_user,
         response.source_identity,
+        &role_id,
     )?;
     for (key, value) in [
         ("provider", response.provider),

@@ -101,6 +101,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         .map(|(k, v)| build("tags", Tag::builder().key(k).value(v).build()))
         .collect::<Result<Vec<_>, _>>()?;
 
+    let role_id = aws_connect::RoleIdFallback::default();
     let response = aws_sdk_sts::Client::new(&aws.config)
         .assume_role()
         .role_arn(&o.role_arn)
@@ -114,6 +115,8 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         .set_tags((!tags.is_empty()).then_some(tags))
         .set_transitive_tag_keys(o.transitive_tag_keys.filter(|k| !k.is_empty()))
         .set_source_identity(o.source_identity)
+        .customize()
+        .interceptor(role_id.clone())
         .send()
         .await
         .map_err(|e| aws_connect::role_failure(&aws, "AssumeRole", e))?;
@@ -122,6 +125,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         response.credentials,
         response.assumed_role_user,
         response.source_identity,
+        &role_id,
     )
 }
 
