@@ -1,6 +1,6 @@
 //! The fuzz harness, shared by the cargo-fuzz targets (fuzz/fuzz_targets/*.rs, nightly or
 //! RUSTC_BOOTSTRAP) and by the corpus replay that `cargo test` runs on stable
-//! (crates/aws-connect/tests/fuzz_corpus.rs includes this file with `#[path]`).
+//! (crates/sts-session-token/tests/fuzz_corpus.rs includes this file with `#[path]`).
 //!
 //! One input is one whole module run, offline: the args file (or the options and environment
 //! decoded from the input bytes) goes through `ansible_module::execute` with the real
@@ -20,11 +20,7 @@
 #![allow(dead_code)]
 
 use ansible_module::coerce::{expand_path, to_str};
-use ansible_module::{
-    execute, validate, Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome, Report,
-    PLACEHOLDER,
-};
-use aws_connect::AwsOptions;
+use ansible_module::{execute, validate, Context, Failure, Outcome, Report, PLACEHOLDER};
 use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
 use aws_smithy_runtime_api::client::http::{
     http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
@@ -32,7 +28,6 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_types::body::SdkBody;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,44 +35,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 // ------------------------------------------------------------------------------------------
-// The module under test: sts_session_token's spec, options and value checks (a copy of
-// crates/sts-session-token/src/main.rs, which is a binary and cannot be imported).
+// The module under test: sts_session_token's own spec, options and value checks.
 
-pub fn spec() -> ModuleSpec {
-    aws_connect::module_spec(
-        "sts_session_token",
-        &[
-            Opt::int("duration_seconds"),
-            Opt::str("mfa_serial_number"),
-            Opt::str("mfa_token").no_log(),
-        ],
-    )
-}
-
-#[derive(Debug, Deserialize)]
-struct Options {
-    #[serde(flatten)]
-    aws: AwsOptions,
-    duration_seconds: Option<i64>,
-    mfa_serial_number: Option<String>,
-    mfa_token: Option<String>,
-}
-
-impl ModuleOptions for Options {
-    fn check(&self) -> Result<(), Failure> {
-        use aws_connect::validate as v;
-        if let Some(d) = self.duration_seconds {
-            v::duration("duration_seconds", "DurationSeconds", d, 900, 129_600)?;
-        }
-        if let Some(serial) = &self.mfa_serial_number {
-            v::mfa_serial("mfa_serial_number", serial)?;
-        }
-        if let Some(code) = &self.mfa_token {
-            v::mfa_token("mfa_token", code)?;
-        }
-        Ok(())
-    }
-}
+use sts_session_token::{spec, Options};
 
 // ------------------------------------------------------------------------------------------
 // The canned STS: what the connector answers, chosen by the input.

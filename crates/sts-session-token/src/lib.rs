@@ -5,7 +5,8 @@ use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome};
 use aws_connect::{sts_creds, AwsOptions};
 use serde::Deserialize;
 
-fn spec() -> ModuleSpec {
+/// The module's options (public for the fuzz harness, which runs them offline).
+pub fn spec() -> ModuleSpec {
     aws_connect::module_spec(
         "sts_session_token",
         &[
@@ -17,12 +18,12 @@ fn spec() -> ModuleSpec {
 }
 
 #[derive(Debug, Deserialize)]
-struct Options {
+pub struct Options {
     #[serde(flatten)]
-    aws: AwsOptions,
-    duration_seconds: Option<i64>,
-    mfa_serial_number: Option<String>,
-    mfa_token: Option<String>,
+    pub aws: AwsOptions,
+    pub duration_seconds: Option<i64>,
+    pub mfa_serial_number: Option<String>,
+    pub mfa_token: Option<String>,
 }
 
 /// AWS's limits for GetSessionToken, checked before the call so that every STS
