@@ -1,0 +1,124 @@
+"""Portability of the shipped executable (issue 6).
+
+scripts/build links libexec/rustaws-creds with zig (cargo-zigbuild, target
+x86_64-unknown-linux-gnu.2.17) so that it runs on any x86_64 Linux whose glibc is 2.17 or newer
+(RHEL/CentOS 7 and later), not only on machines as new as the build machine. The dynamic loader
+refuses to start a program that needs a symbol version its libc lacks ("version `GLIBC_2.34' not
+found"), so the highest version referenced is what decides where the file runs. These tests read
+the file the collection ships (installed from COLLECTION_TARBALL), with objdump (binutils) and by
+parsing its ELF header.
+"""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+GLIBC_BASELINE = (2, 17)
+# Libraries every glibc system has; anything else (libssl, libstdc++, ...) would be a dependency
+# the managed host may lack.
+GLIBC_LIBRARIES = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
+                   "ld-linux-x86-64.so.2", "libgcc_s.so.1"}
+# libgcc_s of GCC 4.8 (CentOS 7) provides up to GCC_4.8.0.
+LIBGCC_BASELINE = (4, 8, 0)
+
+ET_DYN = 3
+EM_X86_64 = 62
+PT_INTERP = 3
+PT_DYNAMIC = 2
+
+
+@pytest.fixture(scope="module")
+def shipped(collections_dir):
+    """The real file behind plugins/modules/<module> in the installed collection."""
+    modules = collections_dir / "ansible_collections/rustaws/creds/plugins/modules"
+    targets = {os.path.realpath(modules / name) for name in (
+        "sts_session_token", "sts_assume_role", "sts_assume_role_with_web_identity",
+        "aws_caller_info", "iam_access_key", "iam_access_key_info")}
+    assert len(targets) == 1, f"the modules are not one executable: {sorted(targets)}"
+    path = targets.pop()
+    assert os.path.isfile(path), f"{path} is missing"
+    return path
+
+
+def _objdump(*args):
+    exe = shutil.which("objdump")
+    if exe is None:
+        pytest.fail("objdump is needed for the portability tests: apt-get install binutils", pytrace=False)
+    proc = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"objdump {' '.join(args)} failed:\n{proc.stderr}"
+    return proc.stdout
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def _elf(path):
+    """(e_type, e_machine, {p_type: contents or None}) of a little-endian ELF64 file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == b"\x7fELF", f"{path} is not an ELF file"
+    assert data[4] == 2, f"{path} is not a 64-bit ELF file (EI_CLASS {data[4]})"
+    assert data[5] == 1, f"{path} is not little-endian (EI_DATA {data[5]})"
+    e_type, e_machine = struct.unpack_from("<HH", data, 16)
+    e_phoff, = struct.unpack_from("<Q", data, 32)
+    e_phentsize, e_phnum = struct.unpack_from("<HH", data, 54)
+    segments = {}
+    for i in range(e_phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, e_phoff + i * e_phentsize)
+        segments[p_type] = data[p_offset:p_offset + p_filesz]
+    return e_type, e_machine, segments
+
+
+def test_shipped_executable_is_a_dynamic_pie_for_x86_64_linked_by_the_system_loader(shipped):
+    e_type, e_machine, segments = _elf(shipped)
+    assert e_machine == EM_X86_64, f"e_machine {e_machine}, expected x86_64 ({EM_X86_64})"
+    assert e_type == ET_DYN, f"e_type {e_type}, expected a position-independent executable (ET_DYN)"
+    # Dynamically linked against the system's glibc through the standard x86_64 loader
+    # (not static, not static-pie: those have no PT_INTERP).
+    assert PT_INTERP in segments, "no PT_INTERP: the executable is static, expected dynamic against glibc"
+    assert PT_DYNAMIC in segments, "no PT_DYNAMIC segment"
+    assert segments[PT_INTERP].rstrip(b"\0") == b"/lib64/ld-linux-x86-64.so.2"
+
+
+def test_highest_glibc_symbol_version_is_at_most_2_17(shipped):
+    found = set(re.findall(r"\bGLIBC_(\d+(?:\.\d+)+)\b", _objdump("-T", shipped)))
+    assert found, "objdump -T shows no GLIBC_ symbol version: not a glibc executable?"
+    highest = max(found, key=_version)
+    assert _version(highest) <= GLIBC_BASELINE, (
+        f"the executable needs GLIBC_{highest} (versions referenced: {sorted(found, key=_version)}); "
+        f"it would not start on glibc {'.'.join(map(str, GLIBC_BASELINE))}. Was it built by scripts/build "
+        f"(cargo zigbuild --target x86_64-unknown-linux-gnu.2.17)?")
+    assert "GLIBC_PRIVATE" not in _objdump("-T", shipped)
+
+
+def test_needed_libraries_and_version_references_exist_on_a_glibc_2_17_system(shipped):
+    """What the loader checks at start: every NEEDED library, and every version required from it
+    (the .gnu.version_r table, which also covers libgcc_s's GCC_ versions)."""
+    text = _objdump("-p", shipped)
+    needed = set(re.findall(r"^\s+NEEDED\s+(\S+)$", text, re.M))
+    assert "libc.so.6" in needed, f"libc.so.6 is not among the needed libraries: {sorted(needed)}"
+    assert needed <= GLIBC_LIBRARIES, f"needs libraries beyond glibc's: {sorted(needed - GLIBC_LIBRARIES)}"
+    refs = text.split("Version References:", 1)
+    assert len(refs) == 2, "objdump -p shows no version references"
+    required = re.findall(r"^\s+0x[0-9a-f]+ 0x[0-9a-f]+ \d+ (\S+)$", refs[1], re.M)
+    assert required, "no versions required: the parse of objdump -p went wrong"
+    for name in required:
+        m = re.fullmatch(r"(GLIBC|GCC)_(\d+(?:\.\d+)+)", name)
+        assert m, f"a version reference other than GLIBC_/GCC_: {name}"
+        limit = GLIBC_BASELINE if m.group(1) == "GLIBC" else LIBGCC_BASELINE
+        assert _version(m.group(2)) <= limit, f"{name} is newer than the baseline {limit}"
+
+
+def test_shipped_executable_runs_here(shipped):
+    """The zig-linked file starts under this machine's loader and lists the six modules."""
+    proc = subprocess.run([shipped, "--list-modules"], capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(proc.stdout.split()) == sorted([
+        "aws_caller_info", "iam_access_key", "iam_access_key_info", "sts_assume_role",
+        "sts_assume_role_with_web_identity", "sts_session_token"]), proc.stdout
