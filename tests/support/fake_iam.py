@@ -1,0 +1,286 @@
+"""A recording IAM stand-in on 127.0.0.1 for the access-key modules, for what moto cannot show:
+which calls a run makes (check mode must make no write call), each attempt of a retried call
+(the SDK's ``amz-sdk-request: attempt=<k>; max=<m>`` header), the key a request was signed
+with, answers AWS gives only under load (Throttling, 503) or on a bad day (a create refused
+after the rotation deleted the oldest key), paginated and unordered listings.
+
+It keeps users and their access keys in memory and answers the four calls the modules make
+(ListAccessKeys, CreateAccessKey, UpdateAccessKey, DeleteAccessKey) the way IAM does, errors
+included (NoSuchEntity 404, LimitExceeded 409 at two keys). Anything else is a 400
+InvalidAction.
+
+Faults: ``inject(action, *faults, repeat=False)`` queues answers for the next requests of one
+action, one per request (the request is then not carried out); with ``repeat=True`` the last
+one answers every later request too. A fault is ``"throttle"`` (400 Throttling), ``"503"``
+(503 ServiceUnavailable), or a tuple ``(status, code, message)``.
+
+Secrets it issues (``issued_secrets``) are distinctive: "fAkEiAmIsSuEd" and a serial number,
+so the session's secret scan cannot confuse them with anything else.
+"""
+
+import datetime
+import http.server
+import itertools
+import threading
+import urllib.parse
+from xml.sax.saxutils import escape
+
+NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+# Where the issued keys' creation dates start; a whole minute apart, with milliseconds (AWS
+# sends none; the modules must cut any to whole seconds).
+EPOCH = datetime.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc)
+THROTTLE = (400, "Throttling", "Rate exceeded")
+UNAVAILABLE = (503, "ServiceUnavailable", "Service is unavailable, injected by the fake IAM")
+WRITE_ACTIONS = ("CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey")
+
+
+class Request:
+    def __init__(self, path, headers, body):
+        self.path = path
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.form = {k: v[-1] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
+
+    @property
+    def action(self):
+        return self.form.get("Action")
+
+    @property
+    def access_key(self):
+        """The key of the SigV4 Authorization header, or None for an unsigned request."""
+        auth = self.headers.get("authorization", "")
+        if "Credential=" not in auth:
+            return None
+        return auth.split("Credential=", 1)[1].split("/", 1)[0]
+
+    @property
+    def scope(self):
+        """region/service of the signature's credential scope."""
+        auth = self.headers.get("authorization", "")
+        parts = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+        return "/".join(parts[2:4]) if len(parts) >= 4 else None
+
+    def _sdk_request(self, name):
+        for part in self.headers.get("amz-sdk-request", "").split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name and value.isdigit():
+                return int(value)
+        return None
+
+    @property
+    def attempt(self):
+        return self._sdk_request("attempt")
+
+    @property
+    def max_attempts(self):
+        return self._sdk_request("max")
+
+    def __repr__(self):
+        return f"<{self.action} attempt={self.attempt} form={self.form}>"
+
+
+class Key:
+    def __init__(self, access_key_id, secret, created, user, status="Active"):
+        self.access_key_id, self.secret, self.created, self.user, self.status = (
+            access_key_id, secret, created, user, status)
+
+    def metadata(self):
+        return (f"<member><UserName>{escape(self.user)}</UserName>"
+                f"<AccessKeyId>{self.access_key_id}</AccessKeyId><Status>{self.status}</Status>"
+                f"<CreateDate>{_wire_date(self.created)}</CreateDate></member>")
+
+
+def _wire_date(d):
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+
+
+def _iso(d):
+    """The date as the modules return it: whole seconds, +00:00."""
+    return d.replace(microsecond=0).isoformat()
+
+
+class FakeIAM:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.serial = itertools.count(1)
+        self.users = {}  # name -> [Key], in creation order
+        self.requests = []
+        self.faults = {}  # action -> [fault, ...]
+        self.repeat = {}  # action -> bool
+        self.issued_secrets = []
+        self.page_size = None  # ListAccessKeys page size (None: everything at once)
+        self.newest_first = False  # ListAccessKeys order
+        handler = self._handler()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- the test's side
+
+    def reset(self):
+        """No users, no requests, no faults, default listing."""
+        with self.lock:
+            self.users, self.requests, self.faults, self.repeat = {}, [], {}, {}
+            self.page_size, self.newest_first = None, False
+
+    def add_user(self, name, keys=0, ids=(), statuses=()):
+        """A user with `keys` new keys, or keys with the given ids. Returns the keys."""
+        with self.lock:
+            self.users.setdefault(name, [])
+        made = [self._create(name, ids[i] if i < len(ids) else None) for i in range(max(keys, len(ids)))]
+        for key, status in zip(made, statuses):
+            key.status = status
+        return made
+
+    def keys(self, name):
+        """The user's keys as the modules return them, oldest first (None: unknown user)."""
+        with self.lock:
+            if name not in self.users:
+                return None
+            return [{"access_key_id": k.access_key_id, "create_date": _iso(k.created), "status": k.status,
+                     "user_name": k.user} for k in self.users[name]]
+
+    def secret_of(self, access_key_id):
+        with self.lock:
+            for keys in self.users.values():
+                for k in keys:
+                    if k.access_key_id == access_key_id:
+                        return k.secret
+        return None
+
+    def inject(self, action, *faults, repeat=False):
+        with self.lock:
+            self.faults[action] = [UNAVAILABLE if f == "503" else THROTTLE if f == "throttle" else f
+                                   for f in faults]
+            self.repeat[action] = repeat
+
+    def actions(self):
+        with self.lock:
+            return [r.action for r in self.requests]
+
+    def attempts(self, action):
+        """The attempt numbers of the requests for `action`, in order."""
+        with self.lock:
+            return [r.attempt for r in self.requests if r.action == action]
+
+    def clear_requests(self):
+        with self.lock:
+            self.requests = []
+
+    # --- IAM
+
+    def _create(self, user, access_key_id=None):
+        n = next(self.serial)
+        access_key_id = access_key_id or f"AKIAFAKEIAM{n:09d}"
+        secret = f"fAkEiAmIsSuEd{n:05d}/rustaws+keyQwErTyUiOpAsDfGh"[:40]
+        key = Key(access_key_id, secret, EPOCH + datetime.timedelta(minutes=n), user)
+        with self.lock:
+            self.users[user].append(key)
+            self.issued_secrets.append(secret)
+        return key
+
+    def _fault_for(self, action):
+        with self.lock:
+            queue = self.faults.get(action)
+            if not queue:
+                return None
+            if len(queue) == 1 and self.repeat.get(action):
+                return queue[0]
+            return queue.pop(0)
+
+    def answer(self, request):
+        """(status, body) for one request."""
+        with self.lock:
+            self.requests.append(request)
+        action = request.action
+        fault = self._fault_for(action)
+        if fault:
+            return _error(*fault)
+        form = request.form
+        user = form.get("UserName")
+        if action not in ("ListAccessKeys",) + WRITE_ACTIONS:
+            return _error(400, "InvalidAction", f"Could not find operation {action}")
+        with self.lock:
+            known = user in self.users
+        if not known:
+            return _error(404, "NoSuchEntity", f"The user with name {user} cannot be found.")
+        if action == "ListAccessKeys":
+            return self._list(user, form.get("Marker"))
+        if action == "CreateAccessKey":
+            with self.lock:
+                full = len(self.users[user]) >= 2
+            if full:
+                return _error(409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+            key = self._create(user)
+            return 200, _xml("CreateAccessKey", (
+                f"<AccessKey><UserName>{escape(user)}</UserName><AccessKeyId>{key.access_key_id}</AccessKeyId>"
+                f"<Status>Active</Status><SecretAccessKey>{key.secret}</SecretAccessKey>"
+                f"<CreateDate>{_wire_date(key.created)}</CreateDate></AccessKey>"))
+        access_key_id = form.get("AccessKeyId")
+        with self.lock:
+            keys = self.users[user]
+            key = next((k for k in keys if k.access_key_id == access_key_id), None)
+            if key is None:
+                return _error(404, "NoSuchEntity", f"The Access Key with id {access_key_id} cannot be found")
+            if action == "UpdateAccessKey":
+                key.status = form.get("Status")
+            else:
+                keys.remove(key)
+        return 200, _xml(action, None)
+
+    def _list(self, user, marker):
+        with self.lock:
+            keys = list(self.users[user])
+        if self.newest_first:
+            keys.reverse()
+        start = int(marker) if marker else 0
+        end = len(keys) if self.page_size is None else min(len(keys), start + self.page_size)
+        members = "".join(k.metadata() for k in keys[start:end])
+        truncated = end < len(keys)
+        more = f"<IsTruncated>true</IsTruncated><Marker>{end}</Marker>" if truncated else "<IsTruncated>false</IsTruncated>"
+        return 200, _xml("ListAccessKeys", f"<UserName>{escape(user)}</UserName>"
+                                           f"<AccessKeyMetadata>{members}</AccessKeyMetadata>{more}")
+
+    def _handler(self):
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                status, text = fake.answer(Request(self.path, dict(self.headers), body))
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-amzn-RequestId", f"fake-iam-{len(fake.requests)}")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+def _xml(action, result):
+    inner = f"<{action}Result>{result}</{action}Result>" if result is not None else ""
+    return (f'<{action}Response xmlns="{NS}">{inner}'
+            f"<ResponseMetadata><RequestId>fake-iam-request</RequestId></ResponseMetadata></{action}Response>")
+
+
+def _error(status, code, message):
+    kind = "Receiver" if status >= 500 else "Sender"
+    return status, (f'<ErrorResponse xmlns="{NS}"><Error><Type>{kind}</Type><Code>{code}</Code>'
+                    f"<Message>{escape(message)}</Message></Error>"
+                    f"<RequestId>fake-iam-error</RequestId></ErrorResponse>")
