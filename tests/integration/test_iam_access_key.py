@@ -149,3 +149,170 @@ def test_upstream_scenarios(playbook, iam_moto):
             for key in iam.list_access_keys(UserName="scenario-user")["AccessKeyMetadata"]:
                 iam.delete_access_key(UserName="scenario-user", AccessKeyId=key["AccessKeyId"])
             iam.delete_user(UserName="scenario-user")
+
+
+# --------------------------------------------------------------------------------------------
+# Calling AWS with the keys: kept, rotated out, the one the task signs with
+
+
+@pytest.fixture(scope="module")
+def self_managing(iam_moto):
+    """A user allowed to manage access keys (moto matches policies on Resource "*" only), with
+    two keys made by the admin: (old, new), each {"access_key", "secret_key"}."""
+    iam = iam_moto.iam()
+    with _no_aws_environment():
+        iam.create_user(UserName="self-rotator")
+        iam.put_user_policy(UserName="self-rotator", PolicyName="own-keys", PolicyDocument=allow(
+            "iam:ListAccessKeys", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey"))
+        made = [iam.create_access_key(UserName="self-rotator")["AccessKey"] for _ in range(2)]
+    return [{"access_key": k["AccessKeyId"], "secret_key": k["SecretAccessKey"]} for k in made]
+
+
+def admin_keys(iam_moto, user):
+    with _no_aws_environment():
+        metadata = iam_moto.iam().list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return [(k["AccessKeyId"], k["Status"]) for k in sorted(metadata, key=lambda k: k["CreateDate"])]
+
+
+@pytest.mark.parametrize("check_mode", [True, False], ids=["check", "run"])
+def test_rotation_never_deletes_the_key_the_task_signs_with(run_named_module, iam_moto, self_managing, check_mode):
+    """README: amazon.aws deletes the oldest key even when it signs the task, and the create is
+    then refused. Here: a failure naming the key, before any change (check mode too)."""
+    old, new = self_managing
+    before = admin_keys(iam_moto, "self-rotator")
+    assert [k for k, _ in before] == [old["access_key"], new["access_key"]]
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": iam_moto.url, **old, "user_name": "self-rotator",
+                                            "rotate_keys": True}, check_mode=check_mode)
+    assert rc == 1 and r["failed"] is True, r
+    assert r["msg"] == (
+        f"rotate_keys would delete the oldest access key {old['access_key']} of user self-rotator, but that is the "
+        "key this task signs its requests with: the create that follows would then be refused and the user left "
+        "with one key. Nothing was changed. Run the task with other credentials (another user's, or a role's).")
+    assert "deleted_access_key_id" not in r and "secret_access_key" not in r
+    assert admin_keys(iam_moto, "self-rotator") == before
+
+
+def test_rotated_out_key_is_refused_and_the_kept_and_new_keys_work(run_named_module, iam_moto, self_managing):
+    """Signed with the newer key, the user rotates its own keys: the oldest goes, and AWS then
+    refuses it; the signing key and the new key are both accepted."""
+    old, kept = self_managing
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": iam_moto.url, **kept, "user_name": "self-rotator",
+                                            "rotate_keys": True})
+    assert rc == 0, r
+    assert r["deleted_access_key_id"] == old["access_key"]
+    new = {"access_key": r["access_key_id"], "secret_key": r["secret_access_key"]}
+    assert admin_keys(iam_moto, "self-rotator") == [(kept["access_key"], "Active"), (new["access_key"], "Active")]
+    arn = f"arn:aws:iam::{ACCOUNT}:user/self-rotator"
+    for creds in (kept, new):
+        rc, caller, _, _ = run_named_module("aws_caller_info", {"endpoint_url": iam_moto.url, **creds})
+        assert rc == 0 and caller["arn"] == arn, caller
+    # The new key has the user's permissions: listing, disabling the kept one.
+    rc, listed, _, _ = run_named_module("iam_access_key_info", {"endpoint_url": iam_moto.url, **new,
+                                                                "user_name": "self-rotator"})
+    assert rc == 0, listed
+    assert [k["access_key_id"] for k in listed["access_keys"]] == [kept["access_key"], new["access_key"]]
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": iam_moto.url, **new, "user_name": "self-rotator",
+                                            "id": kept["access_key"], "active": False})
+    assert rc == 0 and r["changed"] is True and r["access_key"]["status"] == "Inactive", r
+    rc, refused, _, _ = run_named_module("aws_caller_info", {"endpoint_url": iam_moto.url, **old})
+    assert rc == 1 and refused["error"]["code"] == "InvalidClientTokenId", refused
+    assert refused["response_metadata"]["http_status_code"] == 403
+
+
+@pytest.mark.parametrize("action,operation,args", [
+    ("create", "CreateAccessKey", {}),
+    ("update", "UpdateAccessKey", {"active": False}),
+    ("delete", "DeleteAccessKey", {"state": "absent"}),
+])
+def test_a_write_aws_refuses(run_named_module, iam_moto, action, operation, args):
+    """A user allowed to list keys and nothing else: each write fails with AWS's answer, the
+    prefix said once ('Failed to <action> access key for user: '), and error.code."""
+    iam = iam_moto.iam()
+    name = f"list-only-{action}"
+    with _no_aws_environment():
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="list", PolicyDocument=allow("iam:ListAccessKeys"))
+        creds = iam.create_access_key(UserName=name)["AccessKey"]
+    creds = {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"]}
+    if action != "create":
+        args = {**args, "id": creds["access_key"]}
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": iam_moto.url, **creds, "user_name": name, **args})
+    assert rc == 1 and r["failed"] is True, r
+    assert r["msg"] == (f"Failed to {action} access key for user: An error occurred (AccessDenied) when calling the "
+                        f"{operation} operation: User: arn:aws:iam::{ACCOUNT}:user/{name} is not authorized to "
+                        f"perform: iam:{operation}"), r["msg"]
+    assert "Failed to Failed to" not in r["msg"]
+    assert r["error"]["code"] == "AccessDenied"
+    assert r["response_metadata"]["http_status_code"] == 403
+    assert "changed" not in r or r["changed"] is False
+    assert admin_keys(iam_moto, name) == [(creds["access_key"], "Active")]
+
+
+# --------------------------------------------------------------------------------------------
+# Ad hoc: key=value arguments arrive as strings
+
+
+@pytest.fixture
+def adhoc_iam(env, moto, tmp_path):
+    """run(module, args, check=False): `ansible localhost -m rustaws.creds.<module> -a ARGS -v`
+    against the shared moto (endpoint and the test keys from the environment)."""
+
+    def run(module, module_args, check=False):
+        full_env = _merge_env(env, {
+            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+            "AWS_URL": moto.url, "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY})
+        assert_network_safe(full_env)
+        cmd = ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", f"rustaws.creds.{module}",
+               "-a", module_args, "-v"] + (["--check"] if check else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=full_env, cwd=tmp_path,
+                              stdin=subprocess.DEVNULL)
+        found = list(HOST_LINE.finditer(proc.stdout))
+        assert len(found) == 1, f"expected one host result:\n{proc.stdout}\n{proc.stderr}"
+        result, _ = json.JSONDecoder().raw_decode(proc.stdout, found[0].end())
+        return proc.returncode, found[0].group(1), result, proc.stdout + proc.stderr
+
+    return run
+
+
+def test_adhoc_string_arguments(adhoc_iam, moto, moto_user):
+    """active=no, enabled=true, rotate_keys=yes/no/false, active=off, state=absent as ad hoc
+    strings, and --check."""
+    moto_user("adhoc-user")
+    rc, status, r, out = adhoc_iam(MODULE, "user_name=adhoc-user active=no")
+    assert (rc, status) == (0, "changed"), out
+    first = r["access_key_id"]
+    assert r["access_key"]["status"] == "Inactive" and len(r["secret_access_key"]) == 40
+    rc, status, r, out = adhoc_iam(MODULE, "username=adhoc-user rotate_keys=no enabled=true")
+    assert (rc, status) == (0, "changed"), out
+    second = r["access_key_id"]
+    assert r["access_key"]["status"] == "Active" and "deleted_access_key_id" not in r
+    assert moto_keys(moto.url, "adhoc-user") == [(first, "Inactive"), (second, "Active")]
+
+    rc, status, r, out = adhoc_iam(MODULE, "user_name=adhoc-user rotate_keys=yes", check=True)
+    assert (rc, status) == (0, "changed"), out
+    assert r["deleted_access_key_id"] == first and "secret_access_key" not in r
+    assert moto_keys(moto.url, "adhoc-user") == [(first, "Inactive"), (second, "Active")]
+    rc, status, r, out = adhoc_iam(MODULE, "user_name=adhoc-user rotate_keys=yes")
+    assert (rc, status) == (0, "changed"), out
+    third = r["access_key_id"]
+    assert r["deleted_access_key_id"] == first
+    assert moto_keys(moto.url, "adhoc-user") == [(second, "Active"), (third, "Active")]
+
+    rc, status, r, out = adhoc_iam(MODULE, f"user_name=adhoc-user id={second} active=off")
+    assert (rc, status) == (0, "changed"), out
+    assert r["access_key"]["status"] == "Inactive"
+    rc, status, r, out = adhoc_iam(MODULE, f"user_name=adhoc-user id={second} state=absent rotate_keys=false")
+    assert (rc, status) == (0, "changed"), out
+    assert moto_keys(moto.url, "adhoc-user") == [(third, "Active")]
+
+
+@pytest.mark.parametrize("args,message", [
+    ("user_name=adhoc-bad id=AKIAIOSFODNN7EXAMPLE rotate_keys=yes", "parameters are mutually exclusive: rotate_keys|id"),
+    ("user_name=adhoc-bad active=maybe",
+     "argument 'active' is of type str and we were unable to convert to bool: The value 'maybe' is not a valid boolean."),
+])
+def test_adhoc_bad_arguments(adhoc_iam, moto, args, message):
+    rc, status, r, out = adhoc_iam(MODULE, args)
+    assert (rc, status) == (2, "fatal"), out
+    assert r["msg"].startswith(message), r["msg"]
+    assert "FAILED!" in out
