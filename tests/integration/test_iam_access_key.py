@@ -316,3 +316,141 @@ def test_adhoc_bad_arguments(adhoc_iam, moto, args, message):
     assert (rc, status) == (2, "fatal"), out
     assert r["msg"].startswith(message), r["msg"]
     assert "FAILED!" in out
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: one failure, before any call
+
+
+KEY_A = "AKIAFAKEIAM000000001"
+REMOVE = object()  # in a parametrised change: the option is left out
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+@pytest.mark.parametrize("changes,message", [
+    pytest.param({"user_name": REMOVE}, "missing required arguments: user_name", id="no-user_name"),
+    pytest.param({"state": "gone"}, "value of state must be one of: present, absent, got: gone", id="state-choice"),
+    pytest.param({"state": "Absent", "id": KEY_A}, "value of state must be one of: present, absent, got: Absent",
+                 id="state-case"),
+    pytest.param({"state": "absent"}, "state is absent but all of the following are missing: id",
+                 id="absent-without-id"),
+    pytest.param({"state": "absent", "rotate_keys": True}, "state is absent but all of the following are missing: id",
+                 id="absent-rotate-without-id"),
+    pytest.param({"rotate_keys": True, "id": KEY_A}, "parameters are mutually exclusive: rotate_keys|id",
+                 id="rotate-with-id"),
+    pytest.param({"rotate_keys": "yes", "id": KEY_A, "active": "no"}, "parameters are mutually exclusive: rotate_keys|id",
+                 id="rotate-string-with-id"),
+    pytest.param({"active": "maybe"}, "argument 'active' is of type str and we were unable to convert to bool: "
+                 "The value 'maybe' is not a valid boolean. Valid booleans include: ", id="active-str"),
+    pytest.param({"enabled": [1]}, "argument 'active' is of type list and we were unable to convert to bool: "
+                 "<class 'list'> cannot be converted to a bool", id="enabled-list"),
+    pytest.param({"rotate_keys": None}, "argument 'rotate_keys' is of type NoneType and we were unable to convert "
+                 "to bool: <class 'NoneType'> cannot be converted to a bool", id="rotate_keys-null"),
+    pytest.param({"rotate_keys": {"a": 1}}, "argument 'rotate_keys' is of type dict and we were unable to convert "
+                 "to bool: <class 'dict'> cannot be converted to a bool", id="rotate_keys-dict"),
+    pytest.param({"rotate_keys": 2}, "argument 'rotate_keys' is of type int and we were unable to convert to bool: "
+                 "The value '2' is not a valid boolean.", id="rotate_keys-int"),
+    pytest.param({"bogus": 1}, f"Unsupported parameters for ({FQCN}) module: bogus. Supported parameters include: ",
+                 id="unknown-option"),
+    pytest.param({"secret_key": REMOVE}, "access_key is set but secret_key is not", id="half-a-key-pair"),
+    pytest.param({"endpoint_url": "127.0.0.1:5000"}, "endpoint_url must be an http:// or https:// URL, got "
+                 "'127.0.0.1:5000'", id="endpoint-without-scheme"),
+    pytest.param({"aws_config": {"retries": {"total_max_attempts": 0}}},
+                 "aws_config.retries.total_max_attempts must be a whole number from 1 to 100, got 0",
+                 id="aws_config-retries"),
+])
+def test_a_bad_option_fails_before_any_call(run_named_module, fake_iam, changes, message, check_mode):
+    fake_iam.add_user("alice", ids=[KEY_A])
+    args = {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice"}
+    for k, v in changes.items():
+        if v is REMOVE:
+            args.pop(k)
+        else:
+            args[k] = v
+    rc, r, _, _ = run_named_module(MODULE, args, check_mode=check_mode)
+    assert rc == 1 and r["failed"] is True, r
+    assert r["msg"].startswith(message), r["msg"]
+    assert "changed" not in r or r["changed"] is False
+    assert not {"access_key", "access_key_id", "secret_access_key", "deleted_access_key_id", "error"} & set(r)
+    assert fake_iam.requests == []
+    assert [k["access_key_id"] for k in fake_iam.keys("alice")] == [KEY_A]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "bug: user_name '' (or null, which Ansible turns into '') is sent to IAM as an empty UserName "
+    "(moto resolves it to the user the task signs as); amazon.aws fails before any call (botocore: "
+    "'Invalid length for parameter UserName, value: 0, valid min length: 1')."))
+@pytest.mark.parametrize("value", ["", None], ids=["empty", "null"])
+@pytest.mark.parametrize("extra", [{}, {"rotate_keys": True}, {"id": KEY_A, "state": "absent"}],
+                         ids=["create", "rotate", "delete"])
+def test_an_empty_user_name_fails_before_any_call(run_named_module, fake_iam, value, extra):
+    fake_iam.add_user("alice", ids=[KEY_A])
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": value, **extra})
+    assert fake_iam.requests == [], fake_iam.requests
+    assert rc == 1 and r["failed"] is True, r
+    assert re.search(r"user_?name", r["msg"], re.I), r["msg"]
+
+
+def test_both_an_option_and_its_alias(run_named_module, fake_iam):
+    """As AnsibleModule: the alias wins, with a warning."""
+    fake_iam.add_user("bob", ids=[KEY_A])
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice",
+                                            "username": "bob", "id": KEY_A, "active": True, "enabled": False})
+    assert rc == 0, r
+    assert r["access_key"]["status"] == "Inactive" and r["access_key"]["user_name"] == "bob"
+    assert r["warnings"] == ["Both option user_name and its alias username are set.",
+                             "Both option active and its alias enabled are set."]
+
+
+# --------------------------------------------------------------------------------------------
+# AWS's answers: unknown user, unknown key, the two-key limit (moto)
+
+
+def test_unknown_user(run_named_module, moto):
+    args = {"endpoint_url": moto.url, **KEYS, "user_name": "nobody-here"}
+    rc, r, _, _ = run_named_module(MODULE, args)
+    assert rc == 1 and r["failed"] is True
+    assert r["msg"] == ("Failed to create access key for user: An error occurred (NoSuchEntity) when calling the "
+                        "CreateAccessKey operation: The user with name nobody-here cannot be found.")
+    assert r["error"] == {"code": "NoSuchEntity", "message": "The user with name nobody-here cannot be found."}
+    assert r["response_metadata"]["http_status_code"] == 404
+    # Check mode: changed (as amazon.aws), with a warning that the real run will fail.
+    rc, r, _, _ = run_named_module(MODULE, args, check_mode=True)
+    assert rc == 0 and without_invocation(r) == {"changed": True, "warnings": [
+        "IAM user nobody-here was not found: creating its access key will fail unless the user is created first."]}
+    # A key of an unknown user: not found (amazon.aws: no AWS error attached); absent: nothing to do.
+    rc, r, _, _ = run_named_module(MODULE, {**args, "id": "AKIAIOSFODNN7EXAMPLE", "active": False})
+    assert rc == 1 and without_invocation(r) == {
+        "failed": True, "msg": 'Access key "AKIAIOSFODNN7EXAMPLE" not found attached to User "nobody-here"'}
+    for check_mode in (False, True):
+        rc, r, _, _ = run_named_module(MODULE, {**args, "id": "AKIAIOSFODNN7EXAMPLE", "state": "absent"},
+                                       check_mode=check_mode)
+        assert rc == 0 and without_invocation(r) == {"changed": False}, r
+
+
+@pytest.mark.parametrize("key_id", ["AKIAIOSFODNN7EXAMPLE", "not-an-access-key-id", "A" * 200, "12"])
+def test_unknown_key_id(run_named_module, moto, moto_user, key_id):
+    """The id is not checked for format (neither does amazon.aws): it is looked up in the user's
+    keys. Updating an unknown key fails; deleting it is no change."""
+    (only,) = moto_user(f"keys-{len(key_id)}-{key_id[:4]}", keys=1)
+    args = {"endpoint_url": moto.url, **KEYS, "user_name": f"keys-{len(key_id)}-{key_id[:4]}", "id": key_id}
+    for check_mode in (False, True):
+        for extra in ({}, {"active": True}):
+            rc, r, _, _ = run_named_module(MODULE, {**args, **extra}, check_mode=check_mode)
+            assert rc == 1 and without_invocation(r) == {
+                "failed": True, "msg": f'Access key "{key_id}" not found attached to User "{args["user_name"]}"'}, r
+        rc, r, _, _ = run_named_module(MODULE, {**args, "state": "absent"}, check_mode=check_mode)
+        assert rc == 0 and without_invocation(r) == {"changed": False}, r
+    assert moto_keys(moto.url, args["user_name"]) == [(only, "Active")]
+
+
+def test_a_third_key_without_rotation(run_named_module, moto, moto_user):
+    keys = moto_user("two-keys", keys=2)
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": moto.url, **KEYS, "user_name": "two-keys"})
+    assert rc == 1 and r["failed"] is True
+    assert r["msg"] == ("Failed to create access key for user: An error occurred (LimitExceeded) when calling the "
+                        "CreateAccessKey operation: Cannot exceed quota for AccessKeysPerUser: 2")
+    assert r["error"]["code"] == "LimitExceeded"
+    assert r["response_metadata"]["http_status_code"] == 409
+    assert not {"access_key", "access_key_id", "secret_access_key", "deleted_access_key_id"} & set(r)
+    assert moto_keys(moto.url, "two-keys") == [(k, "Active") for k in keys]
