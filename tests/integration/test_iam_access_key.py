@@ -454,3 +454,148 @@ def test_a_third_key_without_rotation(run_named_module, moto, moto_user):
     assert r["response_metadata"]["http_status_code"] == 409
     assert not {"access_key", "access_key_id", "secret_access_key", "deleted_access_key_id"} & set(r)
     assert moto_keys(moto.url, "two-keys") == [(k, "Active") for k in keys]
+
+
+# --------------------------------------------------------------------------------------------
+# What is sent; check mode makes no write call (fake IAM)
+
+
+def test_what_is_sent(run_named_module, fake_iam):
+    """Each change is one listing plus the one write it needs, signed with the task's key for
+    us-east-1 (IAM is global); nothing else."""
+    old, = fake_iam.add_user("alice", keys=1)
+    args = {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice"}
+    rc, created, _, _ = run_named_module(MODULE, args)
+    assert rc == 0, created
+    rc, r, _, _ = run_named_module(MODULE, {**args, "id": created["access_key_id"], "active": False})
+    assert rc == 0, r
+    rc, r, _, _ = run_named_module(MODULE, {**args, "rotate_keys": True})
+    assert rc == 0 and r["deleted_access_key_id"] == old.access_key_id, r
+    rc, r, _, _ = run_named_module(MODULE, {**args, "id": r["access_key_id"], "state": "absent"})
+    assert rc == 0, r
+    list_ = {"Action": "ListAccessKeys", "Version": "2010-05-08", "UserName": "alice"}
+    assert [q.form for q in fake_iam.requests] == [
+        list_, {"Action": "CreateAccessKey", "Version": "2010-05-08", "UserName": "alice"},
+        list_, {"Action": "UpdateAccessKey", "Version": "2010-05-08", "UserName": "alice",
+                "AccessKeyId": created["access_key_id"], "Status": "Inactive"},
+        list_, {"Action": "DeleteAccessKey", "Version": "2010-05-08", "UserName": "alice",
+                "AccessKeyId": old.access_key_id},
+        {"Action": "CreateAccessKey", "Version": "2010-05-08", "UserName": "alice"},
+        list_, {"Action": "DeleteAccessKey", "Version": "2010-05-08", "UserName": "alice",
+                "AccessKeyId": r["invocation"]["module_args"]["id"]},
+    ]
+    assert {(q.access_key, q.scope, q.path) for q in fake_iam.requests} == {(TEST_ACCESS_KEY, "us-east-1/iam", "/")}
+    assert fake_iam.keys("alice") == [{**created["access_key"], "status": "Inactive"}]
+
+
+def test_the_result_of_a_create(run_named_module, fake_iam):
+    """Keys in amazon.aws's order and shape; create_date cut to whole seconds, +00:00."""
+    fake_iam.add_user("alice")
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice"})
+    assert rc == 0, r
+    (key,) = fake_iam.keys("alice")
+    assert list(r) == ["changed", "access_key_id", "secret_access_key", "access_key", "invocation"]
+    assert r["access_key"] == key and list(key) == ["access_key_id", "create_date", "status", "user_name"]
+    assert r["access_key_id"] == key["access_key_id"]
+    assert r["secret_access_key"] == fake_iam.secret_of(key["access_key_id"])
+    assert DATE.match(key["create_date"]) and key["create_date"].startswith("2024-01-02T03:")
+    assert r["invocation"]["module_args"]["secret_key"] == PLACEHOLDER
+
+
+@pytest.mark.parametrize("keys,statuses,args,expected", [
+    pytest.param(0, (), {}, {"changed": True}, id="create"),
+    pytest.param(1, (), {"active": False}, {"changed": True}, id="create-inactive"),
+    pytest.param(1, (), {"rotate_keys": True}, {"changed": True}, id="rotate-below-the-limit"),
+    pytest.param(2, (), {"rotate_keys": True}, {"changed": True, "deleted_access_key_id": "first"}, id="rotate"),
+    pytest.param(2, ("Active", "Active"), {"id": "second", "active": False}, {"changed": True, "access_key": "second:Inactive"},
+                 id="disable"),
+    pytest.param(2, ("Active", "Inactive"), {"id": "second", "enabled": True}, {"changed": True, "access_key": "second:Active"},
+                 id="enable"),
+    pytest.param(2, (), {"id": "first", "state": "absent"}, {"changed": True}, id="delete"),
+])
+def test_check_mode_makes_no_write_call(run_named_module, fake_iam, keys, statuses, args, expected):
+    made = fake_iam.add_user("alice", keys=keys, statuses=statuses)
+    ids = {"first": made[0].access_key_id if made else None, "second": made[1].access_key_id if keys > 1 else None}
+    before = fake_iam.keys("alice")
+    args = {k: ids.get(v, v) if k == "id" else v for k, v in args.items()}
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice", **args},
+                                   check_mode=True)
+    assert rc == 0, r
+    assert fake_iam.actions() == ["ListAccessKeys"]
+    assert fake_iam.keys("alice") == before
+    want = dict(expected)
+    if "deleted_access_key_id" in want:
+        want["deleted_access_key_id"] = ids[want["deleted_access_key_id"]]
+    if "access_key" in want:
+        which, status = want["access_key"].split(":")
+        want["access_key"] = {**next(k for k in before if k["access_key_id"] == ids[which]), "status": status}
+    assert without_invocation(r) == want
+
+
+# --------------------------------------------------------------------------------------------
+# A failure between two calls (fake IAM)
+
+DENIED = (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: {}")
+
+
+def test_create_refused_after_the_rotation_deleted_the_oldest_key(run_named_module, fake_iam):
+    """README: the failure says the oldest key is gone, and carries deleted_access_key_id."""
+    old, kept = fake_iam.add_user("alice", keys=2)
+    fake_iam.inject("CreateAccessKey", (DENIED[0], DENIED[1], DENIED[2].format("iam:CreateAccessKey")))
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice",
+                                            "rotate_keys": True})
+    assert rc == 1 and r["failed"] is True, r
+    assert r["msg"] == (
+        "Failed to create access key for user: An error occurred (AccessDenied) when calling the CreateAccessKey "
+        "operation: User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: iam:CreateAccessKey "
+        f"(the rotation had already deleted the oldest key {old.access_key_id})")
+    assert r["deleted_access_key_id"] == old.access_key_id
+    assert r["error"]["code"] == "AccessDenied" and r["response_metadata"]["http_status_code"] == 403
+    assert "secret_access_key" not in r
+    assert fake_iam.actions() == ["ListAccessKeys", "DeleteAccessKey", "CreateAccessKey"]
+    assert [k["access_key_id"] for k in fake_iam.keys("alice")] == [kept.access_key_id]
+
+
+def test_a_create_whose_disabling_fails_still_returns_the_secret(run_named_module, fake_iam):
+    """README: amazon.aws loses the new secret when UpdateAccessKey fails after the create; here
+    the failure carries access_key_id, secret_access_key and access_key (still Active)."""
+    old, _ = fake_iam.add_user("alice", keys=2)
+    fake_iam.inject("UpdateAccessKey", (DENIED[0], DENIED[1], DENIED[2].format("iam:UpdateAccessKey")))
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice",
+                                            "rotate_keys": True, "active": False})
+    assert rc == 1 and r["failed"] is True, r
+    new = fake_iam.keys("alice")[-1]
+    assert r["msg"] == (
+        f"Created access key {new['access_key_id']} for user alice, but failed to make it inactive; it is active, and "
+        "its secret is in this result (secret_access_key): An error occurred (AccessDenied) when calling the "
+        "UpdateAccessKey operation: User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: "
+        "iam:UpdateAccessKey")
+    assert r["access_key_id"] == new["access_key_id"]
+    assert r["secret_access_key"] == fake_iam.secret_of(new["access_key_id"])
+    assert r["access_key"] == new and new["status"] == "Active"
+    assert r["deleted_access_key_id"] == old.access_key_id
+    assert r["error"]["code"] == "AccessDenied"
+    assert fake_iam.actions() == ["ListAccessKeys", "DeleteAccessKey", "CreateAccessKey", "UpdateAccessKey"]
+
+
+@pytest.mark.parametrize("args", [{"state": "absent"}, {"rotate_keys": True}], ids=["delete", "rotate"])
+def test_a_key_deleted_by_someone_else_meanwhile(run_named_module, fake_iam, args):
+    """DeleteAccessKey answering NoSuchEntity (the key went between the listing and the delete):
+    the state asked for holds; a rotation goes on to create."""
+    old, kept = fake_iam.add_user("alice", keys=2)
+
+    def deleted_meanwhile(request):
+        fake_iam.remove_key("alice", old.access_key_id)
+        return 404, "NoSuchEntity", f"The Access Key with id {old.access_key_id} cannot be found"
+
+    fake_iam.inject("DeleteAccessKey", deleted_meanwhile)
+    if "state" in args:
+        args = {**args, "id": old.access_key_id}
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice", **args})
+    assert rc == 0, r
+    if "state" in args:
+        assert without_invocation(r) == {"changed": False}
+    else:
+        assert r["changed"] is True and r["deleted_access_key_id"] == old.access_key_id
+        assert fake_iam.actions() == ["ListAccessKeys", "DeleteAccessKey", "CreateAccessKey"]
+        assert [k["access_key_id"] for k in fake_iam.keys("alice")] == [kept.access_key_id, r["access_key_id"]]

@@ -12,7 +12,8 @@ InvalidAction.
 Faults: ``inject(action, *faults, repeat=False)`` queues answers for the next requests of one
 action, one per request (the request is then not carried out); with ``repeat=True`` the last
 one answers every later request too. A fault is ``"throttle"`` (400 Throttling), ``"503"``
-(503 ServiceUnavailable), or a tuple ``(status, code, message)``.
+(503 ServiceUnavailable), a tuple ``(status, code, message)``, or a function of the request
+returning such a tuple (it may change the state first, e.g. ``remove_key``).
 
 Secrets it issues (``issued_secrets``) are distinctive: "fAkEiAmIsSuEd" and a serial number,
 so the session's secret scan cannot confuse them with anything else.
@@ -156,6 +157,10 @@ class FakeIAM:
                         return k.secret
         return None
 
+    def remove_key(self, name, access_key_id):
+        with self.lock:
+            self.users[name] = [k for k in self.users[name] if k.access_key_id != access_key_id]
+
     def inject(self, action, *faults, repeat=False):
         with self.lock:
             self.faults[action] = [UNAVAILABLE if f == "503" else THROTTLE if f == "throttle" else f
@@ -202,6 +207,8 @@ class FakeIAM:
             self.requests.append(request)
         action = request.action
         fault = self._fault_for(action)
+        if callable(fault):
+            fault = fault(request)
         if fault:
             return _error(*fault)
         form = request.form
