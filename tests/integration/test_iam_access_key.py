@@ -599,3 +599,121 @@ def test_a_key_deleted_by_someone_else_meanwhile(run_named_module, fake_iam, arg
         assert r["changed"] is True and r["deleted_access_key_id"] == old.access_key_id
         assert fake_iam.actions() == ["ListAccessKeys", "DeleteAccessKey", "CreateAccessKey"]
         assert [k["access_key_id"] for k in fake_iam.keys("alice")] == [kept.access_key_id, r["access_key_id"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Retries (fake IAM): throttling and transient errors are retried, attempts are counted
+
+
+def test_default_and_configured_attempts(run_named_module, fake_iam):
+    """The SDK announces the attempt budget in amz-sdk-request: 11 by default for IAM (amazon.aws
+    retries 10 times), else what aws_config.retries says (max_attempts counts retries)."""
+    fake_iam.add_user("alice")
+    args = {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice", "id": KEY_A, "state": "absent"}
+    for aws_config, budget in ((None, 11), ({"retries": {"total_max_attempts": 4}}, 4),
+                               ({"retries": {"max_attempts": 2, "mode": "adaptive"}}, 3)):
+        fake_iam.clear_requests()
+        rc, r, _, _ = run_named_module(MODULE, {**args, **({"aws_config": aws_config} if aws_config else {})})
+        assert rc == 0 and r["changed"] is False, r
+        assert [(q.action, q.attempt, q.max_attempts) for q in fake_iam.requests] == [("ListAccessKeys", 1, budget)]
+
+
+@pytest.mark.parametrize("action,fault,times,args", [
+    pytest.param("ListAccessKeys", "throttle", 2, {"id": "first", "active": False}, id="list-Throttling-400"),
+    pytest.param("CreateAccessKey", "503", 2, {}, id="create-ServiceUnavailable-503"),
+    pytest.param("UpdateAccessKey", (400, "RequestLimitExceeded", "Request limit exceeded."), 1,
+                 {"id": "first", "active": False}, id="update-RequestLimitExceeded-400"),
+    pytest.param("DeleteAccessKey", (400, "ServiceUnavailable", "try later"), 1, {"id": "first", "state": "absent"},
+                 id="delete-ServiceUnavailable-400"),
+    pytest.param("DeleteAccessKey", (500, "InternalFailure", "oops"), 1, {"rotate_keys": True},
+                 id="rotate-InternalFailure-500"),
+])
+def test_transient_errors_are_retried(run_named_module, fake_iam, action, fault, times, args):
+    """`times` failed attempts, then the call succeeds: so does the module, and a write is
+    carried out once."""
+    first = fake_iam.add_user("alice", keys=1 if action == "CreateAccessKey" else 2)[0]
+    args = {k: first.access_key_id if v == "first" else v for k, v in args.items()}
+    fake_iam.inject(action, *[fault] * times)
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice", **args})
+    assert rc == 0, r
+    assert r["changed"] is True
+    assert fake_iam.attempts(action) == list(range(1, times + 2))
+    others = [q.attempt for q in fake_iam.requests if q.action != action]
+    assert others and set(others) == {1}
+    keys = fake_iam.keys("alice")
+    if action == "CreateAccessKey":
+        assert [k["access_key_id"] for k in keys] == [first.access_key_id, r["access_key_id"]]
+        assert r["secret_access_key"] == fake_iam.secret_of(r["access_key_id"])
+    elif args.get("rotate_keys"):
+        assert r["deleted_access_key_id"] == first.access_key_id and len(keys) == 2
+    elif args.get("state") == "absent":
+        assert first.access_key_id not in [k["access_key_id"] for k in keys]
+    else:
+        assert keys[0]["status"] == "Inactive"
+
+
+@pytest.mark.parametrize("action,fault,aws_config,attempts,message,status", [
+    pytest.param("ListAccessKeys", "throttle", {"retries": {"total_max_attempts": 3}}, 3,
+                 "Failed to get access keys for user: An error occurred (Throttling) when calling the ListAccessKeys "
+                 "operation: Rate exceeded", 400, id="list-Throttling"),
+    pytest.param("CreateAccessKey", "503", {"retries": {"max_attempts": 1}}, 2,
+                 "Failed to create access key for user: An error occurred (ServiceUnavailable) when calling the "
+                 "CreateAccessKey operation: Service is unavailable, injected by the fake IAM", 503,
+                 id="create-ServiceUnavailable"),
+    pytest.param("UpdateAccessKey", DENIED[:2] + ("not authorized",), None, 1,
+                 "Failed to update access key for user: An error occurred (AccessDenied) when calling the "
+                 "UpdateAccessKey operation: not authorized", 403, id="update-AccessDenied-not-retried"),
+])
+def test_errors_that_persist(run_named_module, fake_iam, action, fault, aws_config, attempts, message, status):
+    """A fault on every attempt: a clear failure with the code after the configured attempts (a
+    refusal is not retried at all); nothing was created."""
+    fake_iam.add_user("alice", ids=[KEY_A])
+    fake_iam.inject(action, fault, repeat=True)
+    args = {"id": KEY_A, "active": False} if action == "UpdateAccessKey" else {}
+    if aws_config:
+        args["aws_config"] = aws_config
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice", **args})
+    assert rc == 1 and r["failed"] is True, r
+    assert r["msg"] == message
+    assert r["error"]["code"] == message.split("(")[1].split(")")[0]
+    assert r["response_metadata"]["http_status_code"] == status
+    assert fake_iam.attempts(action) == list(range(1, attempts + 1))
+    assert {q.max_attempts for q in fake_iam.requests} == {attempts if aws_config else 11}
+    assert fake_iam.keys("alice") == [{"access_key_id": KEY_A, "create_date": fake_iam.keys("alice")[0]["create_date"],
+                                       "status": "Active", "user_name": "alice"}]
+    assert not {"access_key", "access_key_id", "secret_access_key"} & set(r)
+
+
+# --------------------------------------------------------------------------------------------
+# no_log: a created key's secret is shown only as the result's secret_access_key
+
+NO_LOG_SECRET = "nOlOgSiGnInGsEcReT/rustaws+iamVerboseRun01"
+
+
+def test_verbose_playbook_shows_created_secrets_only_where_they_belong(playbook, fake_iam, secret_recorder):
+    """-vvv: the secrets of the created keys, of the key a failure returns, and the task's own
+    secret key appear nowhere but as secret_access_key in a result (the session's scanner); a
+    no_log task's secret appears nowhere at all."""
+    for name in ("shown", "hidden", "failing"):
+        fake_iam.add_user(name)
+    fake_iam.inject("UpdateAccessKey", (DENIED[0], DENIED[1], DENIED[2].format("iam:UpdateAccessKey")))
+    mark, issued_before = secret_recorder.mark(), len(fake_iam.issued_secrets)
+    proc = playbook("iam_no_log_verbose.yml", args=["-vvv"], env={
+        "FAKE_IAM_URL": fake_iam.url, "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": NO_LOG_SECRET})
+    out = proc.stdout + proc.stderr
+    issued = {name: fake_iam.keys(name)[0]["access_key_id"] for name in ("shown", "hidden", "failing")}
+    secrets = {name: fake_iam.secret_of(key) for name, key in issued.items()}
+    for name, secret in secrets.items():
+        secret_recorder.add(secret, f"fake IAM: secret of the key created for {name}")
+    # Each key was created once, and the created keys then signed requests.
+    assert len(fake_iam.issued_secrets) == issued_before + 3
+    signers = [q.access_key for q in fake_iam.requests]
+    assert issued["shown"] in signers and issued["hidden"] in signers
+    assert secret_recorder.secrets.get(NO_LOG_SECRET), "the signing secret was not learnt"
+    # Shown: in the results of the create and of the failure; hidden: nowhere.
+    assert secrets["shown"] in out and secrets["failing"] in out
+    assert secrets["hidden"] not in out
+    assert "the output has been hidden due to the fact that 'no_log: true' was specified" in out
+    assert f'"secret_key": "{PLACEHOLDER}"' in out
+    findings = secret_recorder.scan(since=mark)
+    assert not findings, "\n".join(f"- {f.where}: {f.origin} {f.secret} in ...{f.context}..." for f in findings)
