@@ -252,7 +252,9 @@ class FakeIAM:
         end = len(keys) if self.page_size is None else min(len(keys), start + self.page_size)
         members = "".join(k.metadata() for k in keys[start:end])
         truncated = end < len(keys)
-        more = f"<IsTruncated>true</IsTruncated><Marker>{end}</Marker>" if truncated else "<IsTruncated>false</IsTruncated>"
+        more = "<IsTruncated>false</IsTruncated>"
+        if truncated:
+            more = f"<IsTruncated>true</IsTruncated><Marker>{end}</Marker>"
         return 200, _xml("ListAccessKeys", f"<UserName>{escape(user)}</UserName>"
                                            f"<AccessKeyMetadata>{members}</AccessKeyMetadata>{more}")
 
