@@ -374,10 +374,6 @@ def test_a_bad_option_fails_before_any_call(run_named_module, fake_iam, changes,
     assert [k["access_key_id"] for k in fake_iam.keys("alice")] == [KEY_A]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: user_name '' (or null, which Ansible turns into '') is sent to IAM as an empty UserName "
-    "(moto resolves it to the user the task signs as); amazon.aws fails before any call (botocore: "
-    "'Invalid length for parameter UserName, value: 0, valid min length: 1')."))
 @pytest.mark.parametrize("value", ["", None], ids=["empty", "null"])
 @pytest.mark.parametrize("extra", [{}, {"rotate_keys": True}, {"id": KEY_A, "state": "absent"}],
                          ids=["create", "rotate", "delete"])

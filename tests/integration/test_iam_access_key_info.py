@@ -168,10 +168,6 @@ def test_a_bad_option_fails_before_any_call(run_named_module, fake_iam, changes,
     assert fake_iam.requests == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: user_name '' (or null, which Ansible turns into '') is sent to IAM as an empty UserName "
-    "(moto then lists the keys of the user the task signs as); amazon.aws fails before any call "
-    "(botocore: 'Invalid length for parameter UserName, value: 0, valid min length: 1')."))
 @pytest.mark.parametrize("value", ["", None], ids=["empty", "null"])
 def test_an_empty_user_name_fails_before_any_call(run_named_module, fake_iam, value):
     rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": fake_iam.url, **KEYS, "user_name": value})

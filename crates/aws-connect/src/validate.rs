@@ -105,6 +105,13 @@ pub fn role_session(
     }
 }
 
+/// An IAM user name: 1 to 128 characters of `[\w+=,.@-]`. An empty one must never reach IAM,
+/// which (like moto) may take it for the user signing the request.
+pub fn user_name(option: &str, value: &str) -> Result<(), Failure> {
+    length(option, "UserName", value, 1, 128)?;
+    pattern(option, value, "+=,.@-")
+}
+
 /// An external id: 2 to 1224 characters of `[\w+=,.@:/-]`.
 pub fn external_id(option: &str, value: &str) -> Result<(), Failure> {
     length(option, "ExternalId", value, 2, 1224)?;
@@ -241,6 +248,18 @@ mod tests {
             .unwrap_err()
             .msg
             .contains("valid max value: 129600"));
+    }
+
+    #[test]
+    fn user_names() {
+        assert!(user_name("user_name", "deploy+ci@example.com").is_ok());
+        assert_eq!(
+            user_name("user_name", "").unwrap_err().msg,
+            "user_name must be 1 to 128 characters long, got 0 \
+             (Invalid length for parameter UserName, value: 0, valid min length: 1)"
+        );
+        assert!(user_name("user_name", &"u".repeat(129)).is_err());
+        assert!(user_name("user_name", "two words").is_err());
     }
 
     #[test]

@@ -20,7 +20,11 @@ struct Options {
     user_name: String,
 }
 
-impl ModuleOptions for Options {}
+impl ModuleOptions for Options {
+    fn check(&self) -> Result<(), Failure> {
+        aws_connect::validate::user_name("user_name", &self.user_name)
+    }
+}
 
 async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
     let aws = aws_connect::connect_with(ctx, &o.aws, aws_connect::IAM_RETRIES).await?;

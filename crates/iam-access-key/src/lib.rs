@@ -52,6 +52,7 @@ impl ModuleOptions for Options {
     /// `rotate_keys: false` next to an id fails there. Only a rotation asked for alongside an
     /// id is contradictory; `false` is accepted (documented in the README).
     fn check(&self) -> Result<(), Failure> {
+        aws_connect::validate::user_name("user_name", &self.user_name)?;
         if self.rotate_keys && self.id.is_some() {
             return Err(Failure::new(
                 "parameters are mutually exclusive: rotate_keys|id",
