@@ -482,6 +482,19 @@ def test_what_is_sent(run_named_module, fake_iam):
     assert fake_iam.keys("alice") == [{**created["access_key"], "status": "Inactive"}]
 
 
+def test_the_calls_and_retries_of_a_run_share_one_connection(run_named_module, fake_iam):
+    """A rotation's list, delete and create, and a retried attempt, go over one kept-alive
+    connection: against AWS each new one would cost a TCP and a TLS handshake."""
+    fake_iam.add_user("alice", keys=2)
+    fake_iam.inject("CreateAccessKey", "503")
+    args = {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice", "rotate_keys": True}
+    rc, r, _, _ = run_named_module(MODULE, args)
+    assert rc == 0 and r["deleted_access_key_id"], r
+    assert [(q.action, q.attempt) for q in fake_iam.requests] == [
+        ("ListAccessKeys", 1), ("DeleteAccessKey", 1), ("CreateAccessKey", 1), ("CreateAccessKey", 2)]
+    assert len({q.peer for q in fake_iam.requests}) == 1, [q.peer for q in fake_iam.requests]
+
+
 def test_the_result_of_a_create(run_named_module, fake_iam):
     """Keys in amazon.aws's order and shape; create_date cut to whole seconds, +00:00."""
     fake_iam.add_user("alice")

@@ -36,8 +36,9 @@ WRITE_ACTIONS = ("CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey")
 
 
 class Request:
-    def __init__(self, path, headers, body):
+    def __init__(self, path, headers, body, peer=None):
         self.path = path
+        self.peer = peer  # the client's (address, port): one per connection
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.form = {k: v[-1] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
 
@@ -267,7 +268,7 @@ class FakeIAM:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
-                status, text = fake.answer(Request(self.path, dict(self.headers), body))
+                status, text = fake.answer(Request(self.path, dict(self.headers), body, self.client_address))
                 data = text.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/xml")

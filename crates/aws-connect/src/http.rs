@@ -138,28 +138,36 @@ fn system_roots() -> Vec<CertificateDer<'static>> {
 /// request: a run that fails before calling AWS, or calls a plain `http://` endpoint, never
 /// loads the system's roots.
 pub fn client(trust: Trust) -> SharedHttpClient {
-    let tls = Arc::new(LazyTls {
+    let pools = Arc::new(Pools {
         trust,
-        config: OnceLock::new(),
+        http: OnceLock::new(),
+        https: OnceLock::new(),
     });
     http_client_fn(move |settings: &HttpConnectorSettings, _components| {
         SharedHttpConnector::new(Connector {
-            tls: tls.clone(),
+            pools: pools.clone(),
             connect_timeout: settings.connect_timeout(),
             read_timeout: settings.read_timeout(),
         })
     })
 }
 
+type HttpsConnector = hyper_rustls::HttpsConnector<TcpConnector>;
+
+/// The run's connection pools, one per scheme, shared by every call and retry: a module that
+/// makes several calls (iam_access_key: list, delete, create) reuses one connection instead of
+/// opening one per call, which against AWS saves a TCP and a TLS handshake each. Each pool is
+/// built at its first request; every call of a run has the same timeouts (one `aws_config`).
 #[derive(Debug)]
-struct LazyTls {
+struct Pools {
     trust: Trust,
-    config: OnceLock<Result<ClientConfig, String>>,
+    http: OnceLock<Client<TcpConnector, SdkBody>>,
+    https: OnceLock<Result<Client<HttpsConnector, SdkBody>, String>>,
 }
 
 #[derive(Debug)]
 struct Connector {
-    tls: Arc<LazyTls>,
+    pools: Arc<Pools>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
 }
@@ -172,6 +180,16 @@ impl Connector {
         tcp.set_connect_timeout(self.connect_timeout);
         tcp
     }
+
+    fn https(&self) -> Result<Client<HttpsConnector, SdkBody>, String> {
+        let tls = tls_config(&self.pools.trust)?;
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .wrap_connector(self.tcp());
+        Ok(Client::builder(TokioExecutor::new()).build(https))
+    }
 }
 
 impl HttpConnector for Connector {
@@ -182,23 +200,16 @@ impl HttpConnector for Connector {
         };
         let read_timeout = self.read_timeout;
         if request.uri().scheme() != Some(&http::uri::Scheme::HTTPS) {
-            let client = Client::builder(TokioExecutor::new()).build(self.tcp());
-            return HttpConnectorFuture::new(exchange(client, request, read_timeout));
+            let client = self
+                .pools
+                .http
+                .get_or_init(|| Client::builder(TokioExecutor::new()).build(self.tcp()));
+            return HttpConnectorFuture::new(exchange(client.clone(), request, read_timeout));
         }
-        let tls = self.tls.config.get_or_init(|| tls_config(&self.tls.trust));
-        let tls = match tls {
-            Ok(tls) => tls.clone(),
-            Err(e) => {
-                return HttpConnectorFuture::ready(Err(ConnectorError::user(e.clone().into())))
-            }
-        };
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_only()
-            .enable_http1()
-            .wrap_connector(self.tcp());
-        let client = Client::builder(TokioExecutor::new()).build(https);
-        HttpConnectorFuture::new(exchange(client, request, read_timeout))
+        match self.pools.https.get_or_init(|| self.https()) {
+            Ok(client) => HttpConnectorFuture::new(exchange(client.clone(), request, read_timeout)),
+            Err(e) => HttpConnectorFuture::ready(Err(ConnectorError::user(e.clone().into()))),
+        }
     }
 }
 
