@@ -8,8 +8,10 @@ them, which is jittered exponential from 1 s (at most 2**(n-1) - 1 seconds befor
 attempt in all), plus SLACK for starting the process and moto's answers.
 """
 
+import http.server
 import json
 import subprocess
+import threading
 import time
 
 import pytest
@@ -39,18 +41,21 @@ def run(module_binary, env, tmp_path):
     over within `limit` seconds (the process is then killed). Returns (rc, result, seconds)."""
     counter = iter(range(1000))
 
-    def go(url, aws_config=None, limit=20):
-        args = {"endpoint_url": url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY,
-                "_ansible_module_name": "rustaws.creds.sts_session_token"}
+    def go(url, aws_config=None, limit=20, extra_env=None):
+        """extra_env: variables for this run; with them, no keys are given as options."""
+        args = {"endpoint_url": url, "_ansible_module_name": "rustaws.creds.sts_session_token"}
+        if extra_env is None:
+            args.update(access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY)
         if aws_config is not None:
             args["aws_config"] = aws_config
-        assert_network_safe(env, args)
+        run_env = {**env, **(extra_env or {})}
+        assert_network_safe(run_env, args)
         path = tmp_path / f"args-{next(counter)}"
         path.write_text(json.dumps(args))
         start = time.monotonic()
         try:
             proc = subprocess.run([str(module_binary), str(path)], capture_output=True, text=True, timeout=limit,
-                                  env=env, stdin=subprocess.DEVNULL, cwd=tmp_path)
+                                  env=run_env, stdin=subprocess.DEVNULL, cwd=tmp_path)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the module was still running after {limit:.1f} s (killed)", pytrace=False)
         finally:
@@ -188,6 +193,49 @@ def test_a_connection_that_never_opens_ends_at_the_connect_timeout(run):
     assert rc == 1
     assert 2 * T <= elapsed < 2 * T + backoff(2) + SLACK, elapsed
     assert f'"{server.url}"' in r["msg"], r["msg"]
+
+
+@pytest.fixture
+def container_credentials():
+    """A container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) on 127.0.0.1:
+    aws-config's default chain fetches keys from it over the module's HTTP client, asking for
+    its own timeouts (connect 2 s, read 5 s). Yields (url, the list of paths it was asked)."""
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            body = json.dumps({"AccessKeyId": TEST_ACCESS_KEY, "SecretAccessKey": TEST_SECRET_KEY,
+                               "Token": "container-session-token", "Expiration": "2099-01-01T00:00:00Z"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/credentials", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_credentials_providers_timeouts_do_not_become_the_calls(run, container_credentials):
+    """The container provider's 2 s connect timeout and the module's configured one are pools
+    of their own: the STS call after the credentials keeps its own 0.5 s."""
+    url, asked = container_credentials
+    with BacklogFull() as server:
+        rc, r, elapsed = run(server.url, retries(2, connect_timeout=T), limit=2 * 2 + backoff(2) + SLACK + 1,
+                             extra_env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": url})
+    assert asked == ["/credentials"]
+    assert rc == 1
+    assert r["msg"].startswith(f'Connect timeout on endpoint URL: "{server.url}"'), r["msg"]
+    assert 2 * T <= elapsed < 2 * T + backoff(2) + SLACK, elapsed
 
 
 def test_timeouts_are_named_as_botocore_names_them(proxy, run):

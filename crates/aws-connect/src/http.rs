@@ -23,8 +23,9 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
@@ -134,19 +135,28 @@ fn system_roots() -> Vec<CertificateDer<'static>> {
     rustls_native_certs::load_native_certs().certs
 }
 
-/// The SDK's HTTP client. The TLS configuration is built once, at the first `https://`
-/// request: a run that fails before calling AWS, or calls a plain `http://` endpoint, never
-/// loads the system's roots.
+/// The SDK's HTTP client, for every client of a run: the module's own and those aws-config
+/// builds for itself (a profile's role, web identity, the container and instance metadata
+/// credentials), which ask for connectors with timeouts of their own.
 pub fn client(trust: Trust) -> SharedHttpClient {
-    let pools = Arc::new(Pools {
+    let run = Arc::new(Run {
         trust,
-        http: OnceLock::new(),
-        https: OnceLock::new(),
+        tls: OnceLock::new(),
+        pools: Mutex::new(HashMap::new()),
     });
     http_client_fn(move |settings: &HttpConnectorSettings, _components| {
+        let connect_timeout = settings.connect_timeout();
+        let pools = run
+            .pools
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(connect_timeout)
+            .or_default()
+            .clone();
         SharedHttpConnector::new(Connector {
-            pools: pools.clone(),
-            connect_timeout: settings.connect_timeout(),
+            run: run.clone(),
+            pools,
+            connect_timeout,
             read_timeout: settings.read_timeout(),
         })
     })
@@ -154,19 +164,31 @@ pub fn client(trust: Trust) -> SharedHttpClient {
 
 type HttpsConnector = hyper_rustls::HttpsConnector<TcpConnector>;
 
-/// The run's connection pools, one per scheme, shared by every call and retry: a module that
-/// makes several calls (iam_access_key: list, delete, create) reuses one connection instead of
-/// opening one per call, which against AWS saves a TCP and a TLS handshake each. Each pool is
-/// built at its first request; every call of a run has the same timeouts (one `aws_config`).
+/// What the connectors of a run share. The TLS configuration is built once, at the first
+/// `https://` request: a run that fails before calling AWS, or calls a plain `http://`
+/// endpoint, never loads the system's roots.
 #[derive(Debug)]
-struct Pools {
+struct Run {
     trust: Trust,
+    tls: OnceLock<Result<ClientConfig, String>>,
+    /// By connect timeout, which a pool's connector carries: the credentials providers' 1 or
+    /// 2 s must not become the module's own calls' timeout, nor the other way round.
+    pools: Mutex<HashMap<Option<Duration>, Arc<Pools>>>,
+}
+
+/// Connection pools, one per scheme, shared by every call and retry with the same connect
+/// timeout: a module that makes several calls (iam_access_key: list, delete, create) reuses one
+/// connection instead of opening one per call, which against AWS saves a TCP and a TLS
+/// handshake each. Each pool is built at its first request.
+#[derive(Debug, Default)]
+struct Pools {
     http: OnceLock<Client<TcpConnector, SdkBody>>,
     https: OnceLock<Result<Client<HttpsConnector, SdkBody>, String>>,
 }
 
 #[derive(Debug)]
 struct Connector {
+    run: Arc<Run>,
     pools: Arc<Pools>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
@@ -182,7 +204,11 @@ impl Connector {
     }
 
     fn https(&self) -> Result<Client<HttpsConnector, SdkBody>, String> {
-        let tls = tls_config(&self.pools.trust)?;
+        let tls = self
+            .run
+            .tls
+            .get_or_init(|| tls_config(&self.run.trust))
+            .clone()?;
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_only()
