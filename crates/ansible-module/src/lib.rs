@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::sync::Mutex;
 
 /// A deprecation notice, in the plain form ansible-core accepts (only these four keys).
@@ -221,15 +221,81 @@ pub trait ModuleOptions: DeserializeOwned {
 /// Secrets known so far, for the panic hook.
 static PANIC_SECRETS: Mutex<Option<Secrets>> = Mutex::new(None);
 
-/// Runs a module: reads argv[1], validates, skips in check mode when the spec does not
+/// Where a run's arguments come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgsSource {
+    /// Ansible's standard way: the args file whose path is argv[1] of `AnsiballZ_<module>`
+    /// (None when the program was started without one).
+    File(Option<std::ffi::OsString>),
+    /// The collection's action plugin: an invocation on standard input, the JSON object
+    /// `{"args": {options}, "environment": {name: value}}` ("environment" optional). The
+    /// environment is the task's `environment:`, which ansible-core would put on the command
+    /// line, where -vvv shows it; here it is set in the module's own process before anything
+    /// reads it.
+    Stdin,
+}
+
+impl ArgsSource {
+    /// The options object; the error is a complete failure message.
+    pub fn read(self) -> Result<Map<String, Value>, String> {
+        match self {
+            ArgsSource::File(path) => read_args_file(path),
+            ArgsSource::Stdin => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| {
+                        format!("Could not read the module invocation from standard input: {e}")
+                    })?;
+                let invocation = parse_invocation(&bytes)
+                    .map_err(|e| format!("The module invocation on standard input {e}"))?;
+                for (name, value) in &invocation.environment {
+                    std::env::set_var(name, value);
+                }
+                Ok(invocation.args)
+            }
+        }
+    }
+}
+
+/// What the action plugin sends on standard input.
+#[derive(Debug, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Invocation {
+    args: Map<String, Value>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+}
+
+fn parse_invocation(bytes: &[u8]) -> Result<Invocation, String> {
+    let invocation: Invocation = serde_json::from_slice(bytes).map_err(|e| {
+        format!("is not the JSON object {{\"args\": {{...}}, \"environment\": {{...}}}} it must be ({e})")
+    })?;
+    if let Some(bad) = invocation
+        .environment
+        .keys()
+        .find(|k| k.is_empty() || k.contains(['=', '\0']))
+    {
+        return Err(format!(
+            "names an environment variable {bad:?} that cannot exist"
+        ));
+    }
+    if invocation.environment.values().any(|v| v.contains('\0')) {
+        return Err("holds an environment value with a NUL byte".to_owned());
+    }
+    Ok(invocation)
+}
+
+/// Runs a module: reads its arguments, validates, skips in check mode when the spec does not
 /// support it, calls `body`, prints the one result and exits (0, or 1 on failure).
-pub fn run<T, F>(spec: &ModuleSpec, body: F) -> !
+pub fn run<T, F>(spec: &ModuleSpec, source: ArgsSource, body: F) -> !
 where
     T: ModuleOptions,
     F: FnOnce(&mut Context, T) -> Result<Outcome, Failure>,
 {
     install_panic_hook(spec.name);
-    let args = read_args_file(std::env::args_os().nth(1));
+    let args = source.read();
     let report = execute(
         spec,
         args,
@@ -638,6 +704,26 @@ mod tests {
             r.json["deprecations"],
             json!([{"msg": "old thing", "collection_name": "ns.coll"}])
         );
+    }
+
+    #[test]
+    fn an_invocation_carries_the_args_and_the_environment() {
+        let inv = parse_invocation(br#"{"args": {"a": 1}, "environment": {"X": "y z"}}"#).unwrap();
+        assert_eq!(inv.args.get("a"), Some(&json!(1)));
+        assert_eq!(inv.environment.get("X").map(String::as_str), Some("y z"));
+        let bare = parse_invocation(br#"{"args": {}}"#).unwrap();
+        assert!(bare.environment.is_empty());
+        for bad in [
+            &br#"{"a": 1}"#[..],
+            br#"{"args": [], "environment": {}}"#,
+            br#"{"args": {}, "environment": {"X": 1}}"#,
+            br#"{"args": {}, "environment": {"A=B": "c"}}"#,
+            br#"{"args": {}, "environment": {"": "c"}}"#,
+            b"",
+        ] {
+            let e = parse_invocation(bad).unwrap_err();
+            assert!(!e.is_empty(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -162,9 +162,10 @@ impl Aws {
 /// Runs a module whose body is async: [`ansible_module::run`] on a single-threaded runtime.
 pub fn run_module<T: ansible_module::ModuleOptions>(
     spec: &ModuleSpec,
+    source: ansible_module::ArgsSource,
     body: impl AsyncFnOnce(&mut Context, T) -> Result<ansible_module::Outcome, Failure>,
 ) -> ! {
-    ansible_module::run(spec, |ctx, options| block_on(body(ctx, options)))
+    ansible_module::run(spec, source, |ctx, options| block_on(body(ctx, options)))
 }
 
 /// Runs the module's async body on a single-threaded runtime.

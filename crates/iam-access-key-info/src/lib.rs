@@ -33,7 +33,7 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
     Ok(Outcome::changed(false).with("access_keys", keys))
 }
 
-/// Runs the module (reads argv[1], prints the result, exits).
-pub fn main() -> ! {
-    aws_connect::run_module(&spec(), run)
+/// Runs the module (reads its arguments, prints the result, exits).
+pub fn main(source: ansible_module::ArgsSource) -> ! {
+    aws_connect::run_module(&spec(), source, run)
 }

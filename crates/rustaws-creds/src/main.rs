@@ -1,15 +1,26 @@
 //! One executable for every module of the collection, the way a multi-call binary (busybox,
-//! uutils' coreutils) works: `plugins/modules/<name>` are symbolic links to it, Ansible copies
-//! the file to the managed host as `AnsiballZ_<name>`, and the name it runs under picks the
-//! module. One file instead of one per module keeps the collection small and the build short.
+//! uutils' coreutils) works. It runs a module in two ways:
 //!
-//! `rustaws-creds --list-modules` prints the module names (used by scripts/build).
+//! - `<module> ARGS_FILE`: as Ansible runs a binary module. `plugins/modules/<name>` are symbolic
+//!   links to this file, Ansible copies it to the managed host as `AnsiballZ_<name>`, and the name
+//!   it runs under picks the module; the arguments are in the file. Standard input is never read
+//!   (ssh gives such a run a terminal).
+//! - `rustaws-creds <module> [ARGS_FILE]`: as the collection's action plugin runs it, in place on
+//!   the controller or from its cache on a managed host; without ARGS_FILE the arguments are the
+//!   JSON object on standard input, so they are never written to a file.
+//!
+//! `rustaws-creds --list-modules` prints the module names (used by scripts/build, and by the
+//! action plugin to check that a newly uploaded copy runs at all).
 
-use std::ffi::OsStr;
+use ansible_module::ArgsSource;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
+/// A module's entry point.
+type Main = fn(ArgsSource) -> !;
+
 /// Every module of the collection: its name and its entry point.
-const MODULES: &[(&str, fn() -> !)] = &[
+const MODULES: &[(&str, Main)] = &[
     ("aws_caller_info", aws_caller_info::main),
     ("iam_access_key", iam_access_key::main),
     ("iam_access_key_info", iam_access_key_info::main),
@@ -21,30 +32,70 @@ const MODULES: &[(&str, fn() -> !)] = &[
     ("sts_session_token", sts_session_token::main),
 ];
 
+/// What a command line asks for.
+#[derive(Debug, PartialEq)]
+enum Command {
+    ListModules,
+    Run {
+        module: &'static str,
+        source: ArgsSource,
+    },
+    Unknown(String),
+}
+
 /// The module a program path names: its file name, without Ansible's `AnsiballZ_` prefix.
 fn module_name(program: &OsStr) -> Option<&str> {
     let file = Path::new(program).file_name()?.to_str()?;
     Some(file.strip_prefix("AnsiballZ_").unwrap_or(file))
 }
 
-fn main() {
-    let mut args = std::env::args_os();
+/// The module's name as [`MODULES`] spells it, and its entry point.
+fn find(name: Option<&str>) -> Option<(&'static str, Main)> {
+    MODULES.iter().find(|(n, _)| Some(*n) == name).copied()
+}
+
+fn parse(mut args: impl Iterator<Item = OsString>) -> Command {
     let program = args.next().unwrap_or_default();
-    if args.next().as_deref() == Some(OsStr::new("--list-modules")) {
-        for (name, _) in MODULES {
-            println!("{name}");
-        }
-        return;
+    let first = args.next();
+    if let Some((module, _)) = find(module_name(&program)) {
+        return Command::Run {
+            module,
+            source: ArgsSource::File(first),
+        };
     }
-    let name = module_name(&program);
-    match MODULES.iter().find(|(n, _)| Some(*n) == name) {
-        Some((_, module)) => module(),
-        None => {
+    match first {
+        Some(flag) if flag == "--list-modules" => Command::ListModules,
+        Some(name) => match find(name.to_str()) {
+            Some((module, _)) => Command::Run {
+                module,
+                source: args
+                    .next()
+                    .map_or(ArgsSource::Stdin, |f| ArgsSource::File(Some(f))),
+            },
+            None => Command::Unknown(name.to_string_lossy().into_owned()),
+        },
+        None => Command::Unknown(program.to_string_lossy().into_owned()),
+    }
+}
+
+fn main() {
+    match parse(std::env::args_os()) {
+        Command::ListModules => {
+            for (name, _) in MODULES {
+                println!("{name}");
+            }
+        }
+        Command::Run { module, source } => {
+            if let Some((_, main)) = find(Some(module)) {
+                main(source)
+            }
+        }
+        Command::Unknown(name) => {
             let known: Vec<&str> = MODULES.iter().map(|(n, _)| *n).collect();
             ansible_module::fail_early(format!(
-                "This program runs the module it is named after, and '{}' is none of: {}. \
-                 Call it through a link named after the module (as plugins/modules/ has them).",
-                program.to_string_lossy(),
+                "This program runs the module it is named after, or the one its first argument \
+                 names, and '{name}' is none of: {}. Call it through a link named after the \
+                 module (as plugins/modules/ has them) or as 'rustaws-creds <module>'.",
                 known.join(", ")
             ))
         }
@@ -54,6 +105,59 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parsed(args: &[&str]) -> Command {
+        parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn ansible_runs_a_link_with_the_args_file() {
+        assert_eq!(
+            parsed(&["/tmp/t/AnsiballZ_sts_session_token", "/tmp/t/args"]),
+            Command::Run {
+                module: "sts_session_token",
+                source: ArgsSource::File(Some("/tmp/t/args".into())),
+            }
+        );
+        // No args file: the module fails, it does not wait for standard input.
+        assert_eq!(
+            parsed(&["plugins/modules/iam_access_key"]),
+            Command::Run {
+                module: "iam_access_key",
+                source: ArgsSource::File(None),
+            }
+        );
+    }
+
+    #[test]
+    fn the_action_plugin_names_the_module_and_sends_the_args_on_stdin() {
+        assert_eq!(
+            parsed(&["/home/u/.ansible/tmp/rustaws-creds/0123", "aws_caller_info"]),
+            Command::Run {
+                module: "aws_caller_info",
+                source: ArgsSource::Stdin,
+            }
+        );
+        assert_eq!(
+            parsed(&["libexec/x/rustaws-creds", "aws_caller_info", "a.json"]),
+            Command::Run {
+                module: "aws_caller_info",
+                source: ArgsSource::File(Some("a.json".into())),
+            }
+        );
+        assert_eq!(
+            parsed(&["rustaws-creds", "--list-modules"]),
+            Command::ListModules
+        );
+        assert_eq!(
+            parsed(&["rustaws-creds", "nope"]),
+            Command::Unknown("nope".into())
+        );
+        assert_eq!(
+            parsed(&["rustaws-creds"]),
+            Command::Unknown("rustaws-creds".into())
+        );
+    }
 
     #[test]
     fn names_come_from_the_file_name() {
