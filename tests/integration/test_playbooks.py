@@ -55,7 +55,8 @@ def test_verbose_playbook_output_never_shows_secret_key_or_mfa_code(playbook, co
     proc = playbook("no_log_verbose.yml", env={"TEST_SECRET": secret, "TEST_MFA_TOKEN": token}, args=["-vvv"])
     out = proc.stdout + proc.stderr
     # The run used the installed collection and printed the module result with its invocation.
-    assert f"Using module file {collections_dir}/ansible_collections/rustaws/creds/plugins/modules/sts_session_token" in out
+    assert ("rustaws.creds: running sts_session_token in place: "
+            f"{collections_dir}/ansible_collections/rustaws/creds/libexec/Linux-x86_64/rustaws-creds") in out
     assert f'"mfa_token": "{PLACEHOLDER}"' in out
     assert f'"secret_key": "{PLACEHOLDER}"' in out
     assert '"mfa_serial_number": "arn:aws:iam::********789012:mfa/user"' in out

@@ -271,7 +271,8 @@ def test_the_token_never_shows_in_a_verbose_playbook(playbook, role_sts, token_f
     proc = playbook("web_identity_verbose.yml", args=["-vvv"], env={
         "ROLE_STS_URL": role_sts.url, "WEB_IDENTITY_TOKEN_FILE": path, "DIRECT_WEB_TOKEN": direct_jwt})
     out = proc.stdout + proc.stderr
-    assert f"Using module file {collections_dir}/ansible_collections/rustaws/creds/plugins/modules/{MODULE}" in out
+    assert (f"rustaws.creds: running {MODULE} in place: "
+            f"{collections_dir}/ansible_collections/rustaws/creds/libexec/Linux-x86_64/rustaws-creds") in out
     assert f'"web_identity_token": "{PLACEHOLDER}"' in out
     assert "InvalidIdentityToken" in out
     sent = [r.form["WebIdentityToken"] for r in role_sts.requests]

@@ -1,0 +1,381 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How every module of rustaws.creds reaches the host it runs on.
+
+meta/runtime.yml routes each module to this action plugin. ansible-core's own way of running a
+binary module (its "standard path") copies the whole executable into a new temporary directory
+on every task and loop item, in six ssh invocations, and never pipelines it. This plugin instead:
+
+- on the controller (a local connection without become), runs the collection's own executable
+  in place: one process, the arguments on its standard input;
+- on any other host, keeps the executable in a per-user cache on that host, named by its SHA-256,
+  and runs it with one command that checks the entry (owner, permissions, digest) and executes it,
+  the arguments on standard input. The entry is uploaded only when it is missing or does not
+  match, written to a temporary name, checked against the digest, test-run and renamed into place.
+
+It falls back to the standard path where it cannot serve a task (async, keep_remote_files, a
+connection or become method that cannot take standard input, a host that is not Linux, no usable
+cache directory, an executable that cannot run from the cache) and when the variable
+rustaws_creds_delivery (or the controller's RUSTAWS_CREDS_DELIVERY) is "standard". A Linux host
+of an architecture the collection does not ship fails at once, naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import inspect
+import json
+import os
+import shlex
+from collections.abc import Sequence
+
+from ansible import constants as C
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.vars.clean import remove_internal_keys
+
+try:  # ansible-core 2.19 and later serialise module arguments by profile
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+except ImportError:  # pragma: no cover - ansible-core 2.16 to 2.18
+    Direction = get_module_encoder = None
+
+display = Display()
+
+# The collection's builds: libexec/<uname -s>-<uname -m>/rustaws-creds.
+LIBEXEC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "libexec")
+EXECUTABLE = "rustaws-creds"
+
+MODE_VAR = "rustaws_creds_delivery"
+MODE_ENV = "RUSTAWS_CREDS_DELIVERY"
+MODES = ("cached", "standard")
+CACHE_VAR = "rustaws_creds_cache_dir"
+CACHE_NAME = "rustaws-creds"
+
+# The first word of every line the host-side scripts print instead of a module's result.
+MARK = "RUSTAWS_CREDS_DELIVERY"
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """One shipped executable: the platform it runs on (as `uname -sm` prints it), its path on
+    the controller and its digest."""
+
+    uname: str
+    path: str
+    sha256: str
+
+
+def shipped_builds():
+    """Every build in libexec/, by platform directory (Linux-x86_64, ...)."""
+    builds = []
+    try:
+        platforms = sorted(os.listdir(LIBEXEC))
+    except OSError:
+        return builds
+    for platform in platforms:
+        path = os.path.join(LIBEXEC, platform, EXECUTABLE)
+        system, _, machine = platform.partition("-")
+        if not (system and machine and os.path.isfile(path)):
+            continue
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        builds.append(Build(f"{system} {machine}", path, digest.hexdigest()))
+    return builds
+
+
+def shell_path(path):
+    """A host path as a shell word: `~/x` and `$HOME/x` become "$HOME"/x, absolute paths are
+    quoted. None for anything else (a path the shell would have to expand in other ways)."""
+    for home in ("~/", "$HOME/", "${HOME}/"):
+        if path.startswith(home):
+            rest = path[len(home):].strip("/")
+            return '"$HOME"/' + shlex.quote(rest) if rest else '"$HOME"'
+    if path.startswith("/") and "\0" not in path:
+        return shlex.quote(path.rstrip("/") or "/")
+    return None
+
+
+# --- The commands run on a managed host (POSIX sh, Linux coreutils or busybox).
+#
+# Both start by choosing the digest for the host's platform and checking the cache directory:
+# it and its parent must be directories; the directory must belong to the user running the
+# command and be writable by no one else; the parent must belong to that user or root and be
+# writable by no one else unless it is sticky (/var/tmp). Nothing in a directory that fails is
+# read, written or run.
+
+_PREAMBLE = """\
+umask 077
+c={cache}
+p=$(uname -sm)
+case "$p" in
+{cases}
+*) echo "{mark} platform $p"; exit 0;;
+esac
+f="$c/$h"
+u=$(id -u)
+dir_ok() {{
+  set -- $(stat -c '%u %f' -- "${{c%/*}}" "$c" 2>/dev/null)
+  [ $# -eq 4 ] || {{ echo "{mark} nocache"; return 1; }}
+  [ $(( 0x$2 & 0xF000 )) -eq 16384 ] && {{ [ "$1" = "$u" ] || [ "$1" = 0 ]; }} &&
+    {{ [ $(( 0x$2 & 0x12 )) -eq 0 ] || [ $(( 0x$2 & 0x200 )) -ne 0 ]; }} &&
+    [ $(( 0x$4 & 0xF000 )) -eq 16384 ] && [ "$3" = "$u" ] && [ $(( 0x$4 & 0x12 )) -eq 0 ] ||
+    {{ echo "{mark} unsafe $c or its parent directory is not owned by uid $u or is writable by others"; return 1; }}
+}}
+"""
+
+# Runs the module from the cache; its standard input is the invocation (arguments, environment). Prints the
+# module's result, or one MARK line: "missing <platform>" when the entry must be (re)installed.
+RUN_SCRIPT = _PREAMBLE + """\
+[ -d "$c" ] || mkdir -p -- "$c" 2>/dev/null || {{ echo "{mark} nocache"; exit 0; }}
+dir_ok || exit 0
+[ ! -e "$f.cannot-run" ] || {{ echo "{mark} cannot-run $(head -c 300 "$f.cannot-run")"; exit 0; }}
+set -- $(stat -c '%u %f' -- "$f" 2>/dev/null)
+[ $# -eq 2 ] && [ "$1" = "$u" ] && [ $(( 0x$2 & 0xF000 )) -eq 32768 ] && [ $(( 0x$2 & 0x12 )) -eq 0 ] ||
+  {{ echo "{mark} missing $p"; exit 0; }}
+set -- $(sha256sum -- "$f" 2>/dev/null)
+[ "$1" = "$h" ] || {{ echo "{mark} missing $p"; exit 0; }}
+exec "$f" {module}
+"""
+
+# Installs the entry (the run script made the directory); its standard input is the executable.
+# Prints one MARK line.
+INSTALL_SCRIPT = _PREAMBLE + """\
+dir_ok || exit 0
+t="$c/.$h.$$"
+cat > "$t" || {{ rm -f -- "$t"; echo "{mark} nocache could not write $t"; exit 0; }}
+set -- $(sha256sum -- "$t" 2>/dev/null)
+[ "$1" = "$h" ] || {{ rm -f -- "$t"; echo "{mark} corrupt the upload arrived with SHA-256 ${{1:-unknown}}"; exit 0; }}
+chmod 700 "$t"
+if ! e=$("$t" --list-modules 2>&1 >/dev/null); then
+  rm -f -- "$t"; printf '%s' "$e" | head -c 300 > "$f.cannot-run"
+  echo "{mark} cannot-run $(cat "$f.cannot-run")"; exit 0
+fi
+for o in "$c"/*; do [ "$o" = "$f" ] || rm -f -- "$o"; done
+mv -f -- "$t" "$f" && echo "{mark} installed"
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Mark:
+    """What a host-side script said instead of a module result."""
+
+    kind: str
+    detail: str
+
+
+def mark_of(res):
+    stdout = res.get("stdout", "")
+    if not stdout.startswith(MARK + " "):
+        return None
+    kind, _, detail = stdout[len(MARK) + 1:].strip().partition(" ")
+    return Mark(kind, detail.strip())
+
+
+class Fallback(Exception):
+    """The task takes ansible-core's standard path; the message says why (shown at -vvv, or as
+    a warning when `warn`)."""
+
+    def __init__(self, why, warn=False):
+        super().__init__(why)
+        self.warn = warn
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        self._vars = task_vars
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        try:
+            self._check_fast_path(task_vars, wrap_async)
+            data = self._run_fast(task_vars)
+        except Fallback as e:
+            self._announce_fallback(e)
+            data = self._execute_module(task_vars=task_vars, wrap_async=wrap_async)
+            if not wrap_async:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+        result.update(data)
+        return result
+
+    # --- choosing the path
+
+    def _module(self):
+        action = getattr(self._task, "resolved_action", None) or self._task.action
+        return action.rpartition(".")[2]
+
+    def _setting(self, task_vars, name, env=None):
+        value = task_vars.get(name)
+        if value is not None:
+            value = self._templar.template(value)
+        if value is None and env:
+            value = os.environ.get(env)
+        return value
+
+    def _check_fast_path(self, task_vars, wrap_async):
+        mode = self._setting(task_vars, MODE_VAR, MODE_ENV) or "cached"
+        if mode not in MODES:
+            raise AnsibleActionFail(f"{MODE_VAR} must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode == "standard":
+            raise Fallback(f"{MODE_VAR} is 'standard'")
+        if self._task.async_val:
+            raise Fallback("async tasks need Ansible's async wrapper")
+        if C.DEFAULT_KEEP_REMOTE_FILES:
+            raise Fallback("keep_remote_files asks for the module's files on the host")
+        conn = self._connection
+        if not conn.has_pipelining or getattr(conn._shell, "SHELL_FAMILY", "sh") != "sh":
+            raise Fallback(f"the {conn.transport} connection cannot run a command with input")
+        if conn.become and not getattr(conn.become, "pipelining", True):
+            raise Fallback(f"become method {conn.become.name} cannot run a command with input")
+
+    def _runs_in_place(self):
+        return self._connection.transport in ("local", "ansible.builtin.local") and not self._connection.become
+
+    def _announce_fallback(self, e):
+        msg = f"rustaws.creds: Ansible's standard path for {self._module()}: {e}"
+        if e.warn:
+            display.warning(msg)
+        else:
+            display.vvv(msg, host=self._play_context.remote_addr)
+
+    # --- the fast path
+
+    def _run_fast(self, task_vars):
+        module = self._module()
+        builds = shipped_builds()
+        if not builds:
+            raise Fallback(f"no build in {LIBEXEC}")
+        invocation = self._invocation(task_vars)
+        if self._runs_in_place():
+            res = self._run_in_place(module, builds, invocation)
+        else:
+            res = self._run_cached(module, builds, invocation)
+        return self._module_result(res)
+
+    def _invocation(self, task_vars):
+        """What the executable reads on standard input: the module's arguments, as the standard
+        path writes them to its args file, and the task's environment, which the standard path
+        puts on the command line (where -vvv shows it)."""
+        module_args = self._task.args.copy()
+        # _ansible_module_name is the action as the task wrote it, as on the standard path.
+        self._update_module_args(self._task.action, module_args, task_vars)
+        environment = {}
+        self._compute_environment_string(raw_environment_out=environment)
+        invocation = {"args": module_args, "environment": {k: to_text(v) for k, v in environment.items()}}
+        if get_module_encoder is None:  # pragma: no cover
+            return json.dumps(invocation).encode()
+        return json.dumps(invocation, cls=get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)).encode()
+
+    def _run_in_place(self, module, builds, invocation):
+        uname = os.uname()
+        here = f"{uname.sysname} {uname.machine}"
+        build = next((b for b in builds if b.uname == here), None)
+        if build is None:
+            self._unshipped(here, builds)
+        if not os.access(build.path, os.X_OK):
+            raise Fallback(f"{build.path} is not executable")
+        display.vvv(f"rustaws.creds: running {module} in place: {build.path}", host=self._play_context.remote_addr)
+        cmd = f"exec {shlex.quote(build.path)} {module}"
+        return self._low_level_execute_command(cmd, in_data=invocation)
+
+    def _unshipped(self, uname, builds):
+        system, _, machine = uname.partition(" ")
+        if system != "Linux":
+            raise Fallback(f"the host runs {system}, not Linux")
+        shipped = ", ".join(sorted(b.uname.replace(" ", "-") for b in builds))
+        raise AnsibleActionFail(
+            f"rustaws.creds has no build for this host's architecture {machine} ({system}); "
+            f"it ships builds for: {shipped}"
+        )
+
+    def _script(self, template, module, builds):
+        cases = "\n".join(f"{shlex.quote(b.uname)}) h={b.sha256};;" for b in builds)
+        script = template.format(cache=self._cache_dir, cases=cases, mark=MARK, module=module)
+        # ansible-core appends " && sleep 0" to the command: it must join the last line.
+        return script.rstrip("\n")
+
+    def _run_cached(self, module, builds, invocation):
+        run = self._script(RUN_SCRIPT, module, builds)
+        res = self._low_level_execute_command(run, in_data=invocation)
+        mark = mark_of(res)
+        if mark is not None and mark.kind == "missing":
+            self._install(module, builds, mark.detail)
+            res = self._low_level_execute_command(run, in_data=invocation)
+            mark = mark_of(res)
+        if mark is not None:
+            self._handle(mark, builds)
+        display.vvv(f"rustaws.creds: ran {module} from the cache", host=self._play_context.remote_addr)
+        return res
+
+    def _install(self, module, builds, uname):
+        """Uploads the build for the platform the run script found (`uname -sm`)."""
+        remote = self._play_context.remote_addr
+        build = next((b for b in builds if b.uname == uname), None)
+        if build is None:  # the run script knows the platform; this is only a guard
+            self._unshipped(uname, builds)
+        with open(build.path, "rb") as f:
+            data = f.read()
+        display.vvv(
+            f"rustaws.creds: uploading {build.path} ({len(data)} bytes, SHA-256 {build.sha256}) to the cache",
+            host=remote,
+        )
+        install = self._script(INSTALL_SCRIPT, module, [build])
+        res = self._low_level_execute_command(install, in_data=data)
+        mark = mark_of(res)
+        if mark is None or mark.kind != "installed":
+            self._handle(mark or Mark("failed", (res.get("stderr") or res.get("stdout") or "").strip()[:300]), builds)
+
+    def _handle(self, mark, builds):
+        """Raises what a MARK line means: a failure, or a fallback to the standard path."""
+        if mark.kind == "platform":
+            self._unshipped(mark.detail, builds)
+        if mark.kind == "unsafe":
+            raise Fallback(f"the cache is not safe to use: {mark.detail}", warn=True)
+        if mark.kind == "nocache":
+            raise Fallback(f"no cache directory can be made ({self._cache_dir}) {mark.detail}".strip())
+        if mark.kind == "cannot-run":
+            raise Fallback(f"the executable cannot run from {self._cache_dir}: {mark.detail}")
+        raise Fallback(f"the cache could not be used: {mark.kind} {mark.detail}".strip(), warn=True)
+
+    @functools.cached_property
+    def _cache_dir(self):
+        """The cache directory on the host, as a shell word."""
+        configured = self._setting(self._vars, CACHE_VAR)
+        if configured:
+            path = shell_path(str(configured))
+            if path is None:
+                raise AnsibleActionFail(
+                    f"{CACHE_VAR} must be an absolute path or start with ~/ or $HOME/, got {configured!r}"
+                )
+            return path
+        remote_tmp = self._connection._shell.get_option("remote_tmp")
+        path = shell_path(f"{remote_tmp.rstrip('/')}/{CACHE_NAME}")
+        if path is None:
+            raise Fallback(f"remote_tmp {remote_tmp!r} is not an absolute path or one under ~/")
+        return path
+
+    # --- the result, as ansible-core's _execute_module makes it
+
+    def _module_result(self, res):
+        if len(inspect.signature(self._parse_returned_data).parameters) > 1:
+            data = self._parse_returned_data(res, "legacy")
+        else:  # pragma: no cover - ansible-core before 2.19
+            data = self._parse_returned_data(res)
+        data.pop("_ansible_suppress_tmpdir_delete", None)
+        results = data.get("results")
+        if results is not None and (not isinstance(results, Sequence) or isinstance(results, str)):
+            data["ansible_module_results"] = data.pop("results")
+            display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
+        remove_internal_keys(data)
+        for stream in ("stdout", "stderr"):
+            if stream in data and f"{stream}_lines" not in data:
+                data[f"{stream}_lines"] = to_text(data.get(stream) or "").splitlines()
+        return data
