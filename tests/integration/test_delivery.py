@@ -153,13 +153,17 @@ def test_twenty_tasks_on_a_new_host_upload_once_and_run_with_one_exec_each(play,
     assert entry.stat().st_ino == st.st_ino, "the entry was rewritten"
 
 
-@pytest.mark.parametrize("damage", ["tampered", "truncated", "another user's", "a symbolic link"])
+@pytest.mark.parametrize("damage", ["tampered", "one byte changed", "truncated", "another user's", "a symbolic link"])
 def test_a_damaged_entry_is_replaced_and_never_run(play, cache, build, host, tmp_path, damage):
     play.run(tasks(1))
     entry = cache / build[1]
     mark = tmp_path / "trap-ran"
     if damage == "truncated":
         entry.write_bytes(entry.read_bytes()[: 1 << 20])
+    elif damage == "one byte changed":
+        data = bytearray(entry.read_bytes())
+        data[len(data) // 2] ^= 0x40
+        entry.write_bytes(bytes(data))
     elif damage == "a symbolic link":
         entry.unlink()
         target = host.path("elsewhere")

@@ -107,6 +107,7 @@ class SshHost:
         if not os.path.exists(SSHD):
             raise RuntimeError(f"{SSHD} is missing: run scripts/setup-sshd")
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True)
         self._add_user()
         config = self._write_config()
         with open(self.log, "wb") as log:
