@@ -61,13 +61,21 @@ MODULES = {
                               {"user_name": IAM_USER, "id": PLACEHOLDER_ID, "state": "absent"}),
 }
 
+# Target -> (comparison, limit, unit) for the value a row is judged by.
 TARGETS = {
-    "run_ratio": 30.0,  # one module run at least 30x faster
-    "playbook_ratio": 4.0,  # 20-task playbook at least 4x faster
-    "rss_mib": 10.0,  # peak memory of one run
-    "module_mib": 5.0,  # the module file
-    "tarball_mib": 12.0,
+    "run_ratio": (">=", 30.0, "x"),  # one module run at least 30x faster
+    "playbook_ratio": (">=", 10.0, "x"),  # 20-task playbook (connection: local) at least 10x faster
+    "debug_ratio": ("<=", 1.3, "x debug"),  # ... and at most 1.3 times the 20 x debug playbook
+    "rss_mib": ("<=", 10.0, " MiB"),  # peak memory of one run
+    "module_mib": ("<=", 5.0, " MiB"),  # the module file
+    "tarball_mib": ("<=", 12.0, " MiB"),
+    "remote_task_s": ("<=", 0.25, " s"),  # per task on the shaped link
+    "remote_ratio": (">=", 3.0, "x"),  # ... at least 3x faster than the pipelined Python module
 }
+SECTIONS = ("single", "playbooks", "remote", "sizes")
+# The shaped link of the remote-host rows: (label, (Mbit/s, one-way delay ms) or None).
+LINKS = (("no shaping", None), ("20 Mbit/s, 25 ms each way", (20, 25)))
+CACHE = ".ansible/tmp/rustaws-creds"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -251,6 +259,32 @@ class TlsFront:
             self.__exit__()
             sys.exit("bench/tls_front.py did not start")
         return f"https://127.0.0.1:{self.args[2]}"
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class ShapedLink:
+    """bench/shaped_link.py between the controller and the ssh host: `with ShapedLink(host, (mbit,
+    ms)) as (address, port)`; with no shape, the host's own address and port."""
+
+    def __init__(self, host, shape):
+        self.host, self.shape, self.proc = host, shape, None
+
+    def __enter__(self):
+        if self.shape is None:
+            return self.host.address, self.host.port
+        port = free_port()
+        rate, delay = self.shape
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "shaped_link.py"), str(port), self.host.address, str(self.host.port),
+             str(rate), str(delay)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.__exit__()
+            sys.exit("bench/shaped_link.py did not start")
+        return "127.0.0.1", port
 
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:
@@ -488,10 +522,98 @@ class Bench:
             o, t = median(samples[f"{key}-ours"]), median(samples[f"{key}-theirs"])
             label = key if key != "iam_access_key" else "iam_access_key (10 create+delete pairs)"
             self.row(section, f"{label}: wall", fmt_time(o), fmt_time(t), t / o, "playbook_ratio")
+            if key != "iam_access_key":  # 20 module runs, as many as the debug playbook's tasks
+                self.row(section, f"{label}: wall / the debug playbook's", f"{o / noop:.2f}x", f"{t / noop:.2f}x",
+                         None, "debug_ratio", value=o / noop)
             net = (t - noop) / (o - noop) if o > noop else float("inf")
             self.row(section, f"{label}: above the debug floor", fmt_time(o - noop), fmt_time(t - noop), net, None)
         self.row(section, "20 x ansible.builtin.debug (floor: no module runs)", fmt_time(noop), "", None, None)
         self.row(section, "20 x ansible.builtin.ping (smallest Python module)", "", fmt_time(ping), None, None)
+
+    # --- 4. a managed host over ssh
+
+    def remote(self, endpoint):
+        """sts_session_token on a managed host reached over ssh: tests/support/ssh_host.py's sshd
+        on 127.0.0.2 with an unprivileged user whose shell is /bin/sh, reached directly and through
+        bench/shaped_link.py. Per task = (wall of 10 tasks - wall of 1 task) / 9, so ansible's
+        start-up, the inventory and the ssh connection cancel out; ControlPersist keeps the
+        connection between runs, as ansible's defaults do."""
+        from ssh_host import SshHost
+
+        with SshHost(self.work / "ssh-host") as host:
+            for label, shape in LINKS:
+                log(f"managed host over ssh, {label}: {self.opts.remote_runs} runs of each variant")
+                with ShapedLink(host, shape) as (address, port):
+                    self.remote_link(host, address, port, label, shape, endpoint)
+
+    def remote_variants(self):
+        """name -> (FQCN, extra environment, extra inventory variables)."""
+        ours, theirs, _ = MODULES["sts_session_token"]
+        return {
+            "ours": (ours, {}, {}),
+            "ours-standard": (ours, {"RUSTAWS_CREDS_DELIVERY": "standard"}, {}),
+            # The Python module on the host: Debian's python3 with the bench virtualenv's boto3.
+            "theirs-pipelined": (theirs, {"ANSIBLE_PIPELINING": "True"},
+                                 {"ansible_python_interpreter": "/usr/bin/python3"}),
+        }
+
+    def remote_books(self, endpoint):
+        _, _, args = MODULES["sts_session_token"]
+        args = {**args, **endpoint.common_args(), "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
+        site = glob.glob(str(self.bench_bin.parent / "lib/python3*/site-packages"))[0]
+        books = {}
+        for name, (fqcn, _, _) in self.remote_variants().items():
+            for n in (1, 10):
+                play = {"hosts": "remote", "gather_facts": False,
+                        "tasks": [{"name": f"task {i}", fqcn: args} for i in range(1, n + 1)]}
+                if name.startswith("theirs"):
+                    play["environment"] = {"PYTHONPATH": site}
+                path = self.work / f"remote-{name}-{n}.yml"
+                path.write_text(json.dumps([play], indent=1))
+                books[name, n] = path
+        return books
+
+    def remote_link(self, host, address, port, label, shape, endpoint):
+        books = self.remote_books(endpoint)
+        variants = self.remote_variants()
+        inventories = {}
+        for name, (_, _, inv_vars) in variants.items():
+            path = self.work / f"remote-{name}.ini"
+            path.write_text(host.inventory_line("remote", ansible_host=address, ansible_port=port, **inv_vars) + "\n")
+            inventories[name] = path
+
+        def run(name, n):
+            env = self.env(ANSIBLE_REMOTE_TMP="~/.ansible/tmp", **variants[name][1])
+            r = Run([str(self.bench_bin / "ansible-playbook"), "-i", str(inventories[name]), str(books[name, n])],
+                    env, self.work)
+            if r.rc != 0 or "failed=0" not in r.output or f"changed={n} " not in r.output:
+                sys.exit(f"{books[name, n].name} over {label} failed (exit {r.rc}):\n{r.output[-3000:]}")
+            return r.wall
+
+        per_task = {name: [] for name in variants}
+        first = []
+        order = list(variants)
+        for i in range(1 + self.opts.remote_runs):
+            for name in order[i % len(order):] + order[:i % len(order)]:
+                one, ten = run(name, 1), run(name, 10)
+                if i:
+                    per_task[name].append((ten - one) / 9)
+            shutil.rmtree(host.path(CACHE), ignore_errors=True)
+            cold = run("ours", 1)
+            if i:
+                first.append(cold - run("ours", 1))
+        section = f"Managed host over ssh, {label}: sts_session_token"
+        ours, standard, theirs = (median(per_task[n]) for n in ("ours", "ours-standard", "theirs-pipelined"))
+        shaped = shape is not None
+        self.row(section, "per task: the executable cached on the host, one ssh exec (against the pipelined "
+                 "Python module)", fmt_time(ours), fmt_time(theirs), theirs / ours, "remote_ratio" if shaped else None)
+        if shaped:
+            self.row(section, "per task: the executable cached on the host", fmt_time(ours), "", None,
+                     "remote_task_s", value=ours)
+        self.row(section, "per task: Ansible's standard binary-module path (rustaws_creds_delivery=standard)",
+                 fmt_time(standard), fmt_time(theirs), theirs / standard, None)
+        self.row(section, "the first task on a new host: the one upload, beyond a task's own time",
+                 fmt_time(median(first)), "", None, None)
 
     # --- 3. sizes
 
@@ -513,13 +635,13 @@ class Bench:
     # --- the table
 
     def row(self, section, what, ours, theirs, ratio, target, value=None):
+        """value: what the target judges (the ratio when not given)."""
         verdict, tdesc = "", ""
-        if target in ("run_ratio", "playbook_ratio"):
-            tdesc = f">= {TARGETS[target]:g}x"
-            verdict = "PASS" if ratio >= TARGETS[target] else "MISS"
-        elif target:
-            tdesc = f"<= {TARGETS[target]:g} MiB"
-            verdict = "PASS" if value <= TARGETS[target] else "MISS"
+        if target:
+            op, limit, unit = TARGETS[target]
+            value = ratio if value is None else value
+            tdesc = f"{op} {limit:g}{unit}"
+            verdict = "PASS" if (value >= limit if op == ">=" else value <= limit) else "MISS"
         self.rows.append((section, what, ours, theirs, f"{ratio:.1f}x" if ratio is not None else "", tdesc, verdict))
 
     def table(self):
@@ -593,17 +715,23 @@ class Bench:
                                  label="HTTPS via a TLS front (asyncio) to moto's HTTP server")
                 for ep in (http, https):
                     ep.iam().create_user(UserName=IAM_USER)
-                for ep in (http, https, front):
-                    self.row(f"One module run, {ep.label}", "the server's answer to one STS request "
-                             "(new connection, from a Python client)", fmt_time(ep.answer_time()), "(same server)",
-                             None, None)
-                    log(f"one module run over {ep.label}: {self.opts.runs} runs each side")
-                    self.single_runs(ep)
-                for ep in (http, https):
-                    log(f"playbooks over {ep.label}: {self.opts.playbook_runs} runs each")
-                    self.playbooks(ep)
+                sections = self.opts.sections
+                if "single" in sections:
+                    for ep in (http, https, front):
+                        self.row(f"One module run, {ep.label}", "the server's answer to one STS request "
+                                 "(new connection, from a Python client)", fmt_time(ep.answer_time()),
+                                 "(same server)", None, None)
+                        log(f"one module run over {ep.label}: {self.opts.runs} runs each side")
+                        self.single_runs(ep)
+                if "playbooks" in sections:
+                    for ep in (http, https):
+                        log(f"playbooks over {ep.label}: {self.opts.playbook_runs} runs each")
+                        self.playbooks(ep)
+                if "remote" in sections:
+                    self.remote(http)
             os.environ.update(old)
-            self.sizes()
+            if "sizes" in sections:
+                self.sizes()
         finally:
             closed.close()
             if self.opts.keep:
@@ -658,6 +786,9 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--playbook-runs", type=int, default=5)
     p.add_argument("--playbook-warmup", type=int, default=1)
+    p.add_argument("--remote-runs", type=int, default=3)
+    p.add_argument("--sections", type=lambda v: v.split(","), default=list(SECTIONS),
+                   help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
     p.add_argument("--out")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
