@@ -28,6 +28,7 @@ import inspect
 import json
 import os
 import shlex
+import subprocess
 from collections.abc import Sequence
 
 from ansible import constants as C
@@ -161,7 +162,7 @@ if ! e=$("$t" --list-modules 2>&1 >/dev/null); then
   echo "{mark} cannot-run $(cat "$f.cannot-run")"; exit 0
 fi
 cksum < "$t" > "$t.cksum" || {{ rm -f -- "$t" "$t.cksum"; echo "{mark} nocache could not write $t.cksum"; exit 0; }}
-rm -f -- "$c"/*
+for o in "$c"/*; do case ${{o##*/}} in "$h"|"$h".*) ;; *) rm -f -- "$o";; esac; done
 mv -f -- "$t.cksum" "$f.cksum" && mv -f -- "$t" "$f" && echo "{mark} installed"
 """
 
@@ -291,8 +292,13 @@ class ActionModule(ActionBase):
         if not os.access(build.path, os.X_OK):
             raise Fallback(f"{build.path} is not executable")
         display.vvv(f"rustaws.creds: running {module} in place: {build.path}", host=self._play_context.remote_addr)
-        cmd = f"exec {shlex.quote(build.path)} {module}"
-        return self._low_level_execute_command(cmd, in_data=invocation)
+        # One process, started directly: no shell (the environment travels in the invocation),
+        # in the controller's working directory, as the local connection would run it.
+        proc = subprocess.run([build.path, module], input=invocation, capture_output=True, check=False)
+        stdout = to_text(proc.stdout, errors="surrogate_then_replace")
+        stderr = to_text(proc.stderr, errors="surrogate_then_replace")
+        return {"rc": proc.returncode, "stdout": stdout, "stdout_lines": stdout.splitlines(),
+                "stderr": stderr, "stderr_lines": stderr.splitlines()}
 
     def _unshipped(self, uname, builds):
         system, _, machine = uname.partition(" ")

@@ -153,6 +153,27 @@ def test_twenty_tasks_on_a_new_host_upload_once_and_run_with_one_exec_each(play,
     assert entry.stat().st_ino == st.st_ino, "the entry was rewritten"
 
 
+def test_parallel_forks_on_a_new_host_all_run_from_the_cache(play, cache, build, host, tmp_path):
+    """Five inventory names for the same host and user, five forks: concurrent installs of one
+    version never take each other's entry away."""
+    names = [f"same{i}" for i in range(5)]
+    inventory = tmp_path / "five"
+    inventory.write_text("".join(host.inventory_line(n) + "\n" for n in names))
+    text = tasks(3, hosts="all")
+    path = tmp_path / "five.yml"
+    path.write_text(text)
+    proc = subprocess.run(["ansible-playbook", "-i", str(inventory), "-f", "5", str(path), "-vvv"],
+                          capture_output=True, text=True, timeout=300, env=play.env, cwd=tmp_path,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for n in names:
+        assert recap(proc, n)["changed"] == 3
+    assert count(FROM_CACHE, proc) == 15
+    assert 1 <= count(UPLOAD, proc) <= 5
+    assert "WARNING" not in proc.stderr and count(PUT, proc) == 0
+    assert sorted(p.name for p in cache.iterdir()) == [build[1], build[1] + ".cksum"]
+
+
 @pytest.mark.parametrize("damage", ["tampered", "one byte changed", "truncated", "another user's", "a symbolic link"])
 def test_a_damaged_entry_is_replaced_and_never_run(play, cache, build, host, tmp_path, damage):
     play.run(tasks(1))
