@@ -764,6 +764,11 @@ class Bench:
             "client: what the server adds to every request of either side.",
             "- Playbook: `ansible-playbook` wall time, hosts: localhost, connection: local, no fact gathering; "
             "\"above the debug floor\" subtracts the 20 x debug playbook (ansible's own cost of a play of 20 tasks).",
+            f"- Managed host over ssh: sshd on 127.0.0.2, a user with /bin/sh, moto over HTTP; per task = (wall of 10 "
+            f"tasks - wall of 1) / 9, medians of {self.opts.remote_runs} runs after one warm-up; the shaped link is "
+            "bench/shaped_link.py (a loopback relay with a bottleneck rate and a one-way delay per direction); the "
+            "Python module is community.aws's with ANSIBLE_PIPELINING=True on Debian's python3.",
+            f"- Sections: {', '.join(self.opts.sections)}.",
         ]
         misses = [f"{s}: {what}" for s, what, v in self.verdicts() if v == "MISS"]
         summary = ["", "## Targets", ""]
