@@ -2,7 +2,7 @@
 amazon.aws.iam_access_key does, with the differences the README lists.
 
 Where it is shown:
-- the upstream scenario list (peer-modules.md §13.1) as a playbook
+- the upstream scenario list (amazon.aws's integration target for iam_access_key) as a playbook
   (playbooks/iam_access_key_scenarios.yml) against a moto server of this file's own that
   authenticates requests like AWS, so that the keys kept, rotated out and disabled can be tried;
 - ad hoc `ansible -m rustaws.creds.iam_access_key` with string arguments, against the shared moto;
@@ -124,7 +124,7 @@ def moto_keys(url, name):
 
 
 # --------------------------------------------------------------------------------------------
-# The upstream scenarios (§13.1)
+# The upstream scenarios (amazon.aws's integration target for iam_access_key)
 
 
 def test_upstream_scenarios(playbook, iam_moto):

@@ -347,7 +347,7 @@ pub async fn connect_with(
         // endpoint_url applies to every call the module makes, including the STS calls
         // aws-config makes by itself for a profile's role_arn / web_identity_token_file or for
         // AWS_WEB_IDENTITY_TOKEN_FILE. Those internal clients take endpoints only from the
-        // environment and the config files, never from the loader (aws-sdk-rust.md §4), so
+        // environment and the config files, never from the loader's endpoint_url, so
         // this process's environment is the one way to reach them. (Edition 2021: single
         // thread here, before any client exists.)
         std::env::set_var(env::AWS_ENDPOINT_URL_STS, url);
