@@ -199,12 +199,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        task_vars = task_vars or {}
-        self._vars = task_vars
+        self._vars = task_vars = task_vars or {}
         wrap_async = self._task.async_val and not self._connection.has_native_async
         try:
             self._check_fast_path()
-            data = self._run_fast(task_vars)
+            data = self._run_fast()
         except Fallback as e:
             self._announce_fallback(e)
             data = self._execute_module(task_vars=task_vars, wrap_async=wrap_async)
@@ -257,25 +256,25 @@ class ActionModule(ActionBase):
 
     # --- the fast path
 
-    def _run_fast(self, task_vars):
+    def _run_fast(self):
         module = self._module()
         builds = shipped_builds()
         if not builds:
             raise Fallback(f"no build in {LIBEXEC}")
-        invocation = self._invocation(task_vars)
+        invocation = self._invocation()
         if self._runs_in_place():
             res = self._run_in_place(module, builds, invocation)
         else:
             res = self._run_cached(module, builds, invocation)
         return self._module_result(res)
 
-    def _invocation(self, task_vars):
+    def _invocation(self):
         """What the executable reads on standard input: the module's arguments, as the standard
         path writes them to its args file, and the task's environment, which the standard path
         puts on the command line (where -vvv shows it)."""
         module_args = self._task.args.copy()
         # _ansible_module_name is the action as the task wrote it, as on the standard path.
-        self._update_module_args(self._task.action, module_args, task_vars)
+        self._update_module_args(self._task.action, module_args, self._vars)
         environment = {}
         self._compute_environment_string(raw_environment_out=environment)
         invocation = {"args": module_args, "environment": {k: to_text(v) for k, v in environment.items()}}

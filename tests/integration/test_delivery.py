@@ -8,7 +8,6 @@ ran is proven with entries that would leave a mark if they ever ran.
 
 import hashlib
 import json
-import os
 import pathlib
 import re
 import shutil

@@ -6,8 +6,9 @@
 //!   it runs under picks the module; the arguments are in the file. Standard input is never read
 //!   (ssh gives such a run a terminal).
 //! - `rustaws-creds <module> [ARGS_FILE]`: as the collection's action plugin runs it, in place on
-//!   the controller or from its cache on a managed host; without ARGS_FILE the arguments are the
-//!   JSON object on standard input, so they are never written to a file.
+//!   the controller or from its cache on a managed host; without ARGS_FILE it reads
+//!   `{"args": {...}, "environment": {...}}` on standard input (see [`ArgsSource::Stdin`]), so
+//!   neither the arguments nor the task's environment is written to a file or a command line.
 //!
 //! `rustaws-creds --list-modules` prints the module names (used by scripts/build, and by the
 //! action plugin to check that a newly uploaded copy runs at all).
