@@ -1,7 +1,7 @@
 """Integration fixtures: the collection installed from the tarball scripts/build made, local AWS
-stand-ins on 127.0.0.1 (moto, moto with IAM authentication, moto over TLS, a recording fake
-STS), a clean environment, and three ways to run the module: the installed binary directly,
-ad hoc `ansible`, and `ansible-playbook`.
+stand-ins on 127.0.0.1 (moto, moto with IAM authentication, moto over TLS with the private CA,
+a recording fake STS), a clean environment, and three ways to run the module: the installed
+binary directly, ad hoc `ansible`, and `ansible-playbook`.
 
 Network rule: only 127.0.0.1 is ever contacted. Every run gets AWS_EC2_METADATA_DISABLED=true
 and AWS_ENDPOINT_URL pointing at a closed local port (the AWS SDK honours it when no
@@ -14,7 +14,6 @@ returns, keeps what the run printed and the files it wrote under the session's t
 directory, and test_secrets.py's last test (run after every other test) scans all of it.
 """
 
-import contextlib
 import json
 import os
 import pathlib
@@ -26,16 +25,17 @@ import sys
 import threading
 import typing
 import urllib.parse
-import urllib.request
 
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
 PLAYBOOKS = HERE / "playbooks"
 sys.path.insert(0, str(HERE.parent / "support"))
-sys.path.insert(0, str(HERE))
+from certificates import CertificateAuthority  # noqa: E402
 from fake_sts import FakeSTS  # noqa: E402
-from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer  # noqa: E402
+from moto_server import (  # noqa: E402, F401 (re-exported to the tests)
+    PROXY_VARS, TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, allow, authenticating_moto, user_with_key,
+)
 
 VENV_BIN = pathlib.Path(sys.executable).parent
 FQCN = "rustaws.creds.sts_session_token"
@@ -45,7 +45,6 @@ MOTO_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
 # Every variable that could point an AWS SDK (ours, or boto3 in a helper) anywhere.
 ENDPOINT_VARS = ("AWS_URL", "EC2_URL", "S3_URL")
-PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 ENDPOINT_ARGS = ("endpoint_url", "aws_endpoint_url", "ec2_url", "s3_url", "endpoint")
 
 # The `_ansible_*` keys ansible-core 2.19 appends to the args file.
@@ -152,57 +151,25 @@ class AuthMoto(typing.NamedTuple):
     denied_key: IamKey  # a user with no policy
 
 
-@contextlib.contextmanager
-def _no_aws_environment():
-    """boto3 in this process must not read the developer's AWS variables or files."""
-    saved = dict(os.environ)
-    for k in list(os.environ):
-        if k.startswith(("AWS_", "EC2_")) or k.lower() in PROXY_VARS:
-            del os.environ[k]
-    os.environ.update(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
-                      AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _boto3_client(service, url):
-    import boto3
-
-    assert _is_local(url)
-    return boto3.session.Session(
-        aws_access_key_id=TEST_ACCESS_KEY, aws_secret_access_key=TEST_SECRET_KEY, region_name="us-east-1",
-    ).client(service, endpoint_url=url)
-
-
 @pytest.fixture(scope="session")
 def auth_moto():
     """A second moto server that authenticates every request like AWS does (signature checked
     against IAM access keys, IAM policies enforced)."""
-    with MotoServer() as url:
-        with _no_aws_environment():
-            iam = _boto3_client("iam", url)
-            iam.create_user(UserName="ansible-tester")
-            iam.put_user_policy(
-                UserName="ansible-tester", PolicyName="session-tokens",
-                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "sts:GetSessionToken", "Resource": "*"}]}),
-            )
-            allowed = iam.create_access_key(UserName="ansible-tester")["AccessKey"]
-            iam.create_user(UserName="no-permissions")
-            denied = iam.create_access_key(UserName="no-permissions")["AccessKey"]
-        # From now on every request is authenticated.
-        req = urllib.request.Request(
-            f"{url}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"},
-        )
-        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10).read()
-        yield AuthMoto(
-            url,
-            IamKey(allowed["AccessKeyId"], allowed["SecretAccessKey"]),
-            IamKey(denied["AccessKeyId"], denied["SecretAccessKey"]),
-        )
+
+    def setup(iam):
+        return (user_with_key(iam, "ansible-tester", allow("sts:GetSessionToken")),
+                user_with_key(iam, "no-permissions"))
+
+    with authenticating_moto(setup) as (url, (allowed, denied)):
+        yield AuthMoto(url, IamKey(**allowed), IamKey(**denied))
+
+
+@pytest.fixture(scope="session")
+def private_ca(tmp_path_factory):
+    """The tests' private certificate authority; its certificate is in the file `.path`."""
+    ca = CertificateAuthority("rustaws test CA")
+    ca.write(tmp_path_factory.mktemp("private-ca"))
+    return ca
 
 
 class TlsMoto(typing.NamedTuple):
@@ -211,65 +178,14 @@ class TlsMoto(typing.NamedTuple):
     other_ca_bundle: str  # an unrelated CA
 
 
-def _make_ca(name):
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
-        ), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
 @pytest.fixture(scope="session")
-def tls_moto(tmp_path_factory):
-    """moto over https, with a server certificate for 127.0.0.1 issued by a private CA."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
+def tls_moto(tmp_path_factory, private_ca):
+    """moto over https, with a server certificate for 127.0.0.1 issued by the private CA."""
     d = tmp_path_factory.mktemp("tls")
-    ca_key, ca_cert = _make_ca("rustaws test CA")
-    _, other_cert = _make_ca("unrelated test CA")
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    (d / "server.pem").write_bytes(cert.public_bytes(pem))
-    (d / "server.key").write_bytes(key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    (d / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
-    (d / "other-ca.pem").write_bytes(other_cert.public_bytes(pem))
-    with MotoServer(tls_cert=str(d / "server.pem"), tls_key=str(d / "server.key")) as url:
-        yield TlsMoto(url, str(d / "ca.pem"), str(d / "other-ca.pem"))
+    other = CertificateAuthority("unrelated test CA").write(d, "other-ca")
+    cert, key = private_ca.write_server(d)
+    with MotoServer(tls_cert=cert, tls_key=key) as url:
+        yield TlsMoto(url, private_ca.path, other)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,9 +9,7 @@ of tests/support/fake_role_sts.py for what is sent.
 
 import pytest
 from fake_role_sts import ALIAS, CALLER_ARN, RoleSTS
-from moto_server import MotoServer
-
-from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY, _boto3_client, _no_aws_environment
+from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, boto3_client, no_aws_environment
 
 MODULE = "aws_caller_info"
 KEYS = {"access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
@@ -47,8 +45,8 @@ def test_identity_of_the_keys(run_named_module, caller_moto, check_mode):
 
 
 def test_identity_of_an_iam_user_and_the_account_alias(run_named_module, caller_moto):
-    with _no_aws_environment():
-        iam = _boto3_client("iam", caller_moto)
+    with no_aws_environment():
+        iam = boto3_client("iam", caller_moto)
         user = iam.create_user(UserName="caller-alice")["User"]
         key = iam.create_access_key(UserName="caller-alice")["AccessKey"]
     args = {"endpoint_url": caller_moto, "access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
@@ -57,7 +55,7 @@ def test_identity_of_an_iam_user_and_the_account_alias(run_named_module, caller_
     assert (r["arn"], r["user_id"], r["account"]) == (user["Arn"], user["UserId"], "123456789012")
     assert r["arn"] == "arn:aws:iam::123456789012:user/caller-alice"
     assert r["account_alias"] == ""
-    with _no_aws_environment():
+    with no_aws_environment():
         iam.create_account_alias(AccountAlias="rustaws-example")
     try:
         rc, r, _, _ = run_named_module(MODULE, args)
@@ -66,7 +64,7 @@ def test_identity_of_an_iam_user_and_the_account_alias(run_named_module, caller_
         rc, r, _, _ = run_named_module(MODULE, args, check_mode=True)
         assert rc == 0 and r["account_alias"] == "rustaws-example", r
     finally:
-        with _no_aws_environment():
+        with no_aws_environment():
             iam.delete_account_alias(AccountAlias="rustaws-example")
 
 

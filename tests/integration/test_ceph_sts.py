@@ -18,17 +18,17 @@ assumed-role id comes as <AssumeRoleId> (AWS: <AssumedRoleId>).
 import base64
 import datetime
 import hashlib
-import http.server
 import json
 import re
 import subprocess
-import threading
 import time
 import uuid
 
 import botocore.exceptions
 import ceph
 import pytest
+from certificates import CertificateAuthority, private_key
+from fake_aws import FakeAWS
 from conftest import PLAYBOOKS, assert_network_safe, assert_urls_local
 
 OIDC_AUDIENCE = "rustaws-app"
@@ -71,62 +71,35 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-class OidcIssuer:
+class OidcIssuer(FakeAWS):
     """An OpenID Connect identity provider on 127.0.0.1: discovery document, a JWKS with the
-    x5c certificate RGW Pacific needs, and RS256 ID tokens."""
+    x5c certificate RGW Pacific needs, and RS256 ID tokens. Serves from construction on."""
+
+    methods = ("GET",)
+    protocol_version = "HTTP/1.0"
 
     def __init__(self):
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from cryptography.x509.oid import NameOID
-
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        now = datetime.datetime.now(datetime.timezone.utc)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rustaws test issuer")])
-        cert = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=2)).sign(self.key, hashes.SHA256())
-        )
-        self.der = cert.public_bytes(serialization.Encoding.DER)
+        super().__init__()
+        ca = CertificateAuthority("rustaws test issuer", key_type="rsa", days=2)
+        self.key = ca.key
+        self.der = ca.der
         self.thumbprint = hashlib.sha1(self.der).hexdigest()
-        self.requests = []
-        issuer = self
+        self.start()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                issuer.requests.append(self.path)
-                if self.path == "/.well-known/openid-configuration":
-                    body = {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/jwks",
-                            "id_token_signing_alg_values_supported": ["RS256"],
-                            "response_types_supported": ["id_token"], "subject_types_supported": ["public"]}
-                elif self.path == "/jwks":
-                    numbers = issuer.key.public_key().public_numbers()
-                    body = {"keys": [{
-                        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "test-key",
-                        "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-                        "e": _b64url(numbers.e.to_bytes(3, "big")),
-                        "x5c": [base64.b64encode(issuer.der).decode()],
-                    }]}
-                else:
-                    self.send_error(404)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        self.url = f"http://{self.host}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, request):
+        if request.path == "/.well-known/openid-configuration":
+            return self.json(200, {"issuer": self.url, "jwks_uri": f"{self.url}/jwks",
+                                   "id_token_signing_alg_values_supported": ["RS256"],
+                                   "response_types_supported": ["id_token"], "subject_types_supported": ["public"]})
+        if request.path == "/jwks":
+            numbers = self.key.public_key().public_numbers()
+            return self.json(200, {"keys": [{
+                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "test-key",
+                "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+                "e": _b64url(numbers.e.to_bytes(3, "big")),
+                "x5c": [base64.b64encode(self.der).decode()],
+            }]})
+        return 404, {"Content-Type": "text/plain"}, "not found"
 
     def token(self, audience=OIDC_AUDIENCE, subject="alice", lifetime=600, key=None):
         from cryptography.hazmat.primitives import hashes
@@ -139,10 +112,6 @@ class OidcIssuer:
         signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
         signature = (key or self.key).sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{_b64url(signature)}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -443,7 +412,7 @@ def test_web_identity_token_and_s3(rgw, oidc, run_rgw):
     assert run.result["subject_from_web_identity_token"] == "alice"
     assert_expires_in(run.result["sts_creds"], 3600)
     # RGW checked the signature against the keys our issuer serves.
-    assert "/jwks" in oidc.requests[before:], oidc.requests
+    assert "/jwks" in oidc.paths()[before:], oidc.paths()
     assert_s3_works(rgw, run.result["sts_creds"])
 
 
@@ -466,12 +435,11 @@ def test_web_identity_token_file_session_policy_duration(rgw, oidc, run_rgw, tmp
 def test_web_identity_tokens_rgw_refuses(oidc, run_rgw, case):
     """RGW answers 403 AccessDenied to every bad token (AWS: InvalidIdentityToken or
     ExpiredTokenException)."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     token = {
         "wrong audience": lambda: oidc.token(audience="someone-else"),
         "expired": lambda: oidc.token(lifetime=-60),
-        "signed by another key": lambda: oidc.token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        "signed by another key": lambda: oidc.token(key=private_key("rsa")),
         "not a JWT": lambda: f"not-a-jwt.{uuid.uuid4().hex}.sig",
     }[case]()
     run = run_rgw("sts_assume_role_with_web_identity", {

@@ -8,13 +8,12 @@ them, which is jittered exponential from 1 s (at most 2**(n-1) - 1 seconds befor
 attempt in all), plus SLACK for starting the process and moto's answers.
 """
 
-import http.server
 import json
 import subprocess
-import threading
 import time
 
 import pytest
+from fake_aws import FakeAWS
 from fault_proxy import BacklogFull, FaultProxy, closed_port
 
 from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY, _check_protocol, assert_network_safe
@@ -195,44 +194,34 @@ def test_a_connection_that_never_opens_ends_at_the_connect_timeout(run):
     assert f'"{server.url}"' in r["msg"], r["msg"]
 
 
-@pytest.fixture
-def container_credentials():
+class ContainerCredentials(FakeAWS):
     """A container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) on 127.0.0.1:
     aws-config's default chain fetches keys from it over the module's HTTP client, asking for
-    its own timeouts (connect 2 s, read 5 s). Yields (url, the list of paths it was asked)."""
-    asked = []
+    its own timeouts (connect 2 s, read 5 s)."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            asked.append(self.path)
-            body = json.dumps({"AccessKeyId": TEST_ACCESS_KEY, "SecretAccessKey": TEST_SECRET_KEY,
-                               "Token": "container-session-token", "Expiration": "2099-01-01T00:00:00Z"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    methods = ("GET",)
+    protocol_version = "HTTP/1.0"
 
-        def log_message(self, *_):
-            pass
+    def answer(self, request):
+        return self.json(200, {"AccessKeyId": TEST_ACCESS_KEY, "SecretAccessKey": TEST_SECRET_KEY,
+                               "Token": "container-session-token", "Expiration": "2099-01-01T00:00:00Z"})
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/credentials", asked
-    finally:
-        server.shutdown()
-        server.server_close()
+
+@pytest.fixture
+def container_credentials():
+    """The endpoint, serving; its URL is `.url + "/credentials"`, the paths it was asked `.paths()`."""
+    with ContainerCredentials() as server:
+        yield server
 
 
 def test_the_credentials_providers_timeouts_do_not_become_the_calls(run, container_credentials):
     """The container provider's 2 s connect timeout and the module's configured one are pools
     of their own: the STS call after the credentials keeps its own 0.5 s."""
-    url, asked = container_credentials
+    url = f"{container_credentials.url}/credentials"
     with BacklogFull() as server:
         rc, r, elapsed = run(server.url, retries(2, connect_timeout=T), limit=2 * 2 + backoff(2) + SLACK + 1,
                              extra_env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": url})
-    assert asked == ["/credentials"]
+    assert container_credentials.paths() == ["/credentials"]
     assert rc == 1
     assert r["msg"].startswith(f'Connect timeout on endpoint URL: "{server.url}"'), r["msg"]
     assert 2 * T <= elapsed < 2 * T + backoff(2) + SLACK, elapsed

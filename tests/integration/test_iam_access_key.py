@@ -15,16 +15,12 @@ Where it is shown:
 import json
 import re
 import subprocess
-import urllib.request
 
 import pytest
 from fake_iam import FakeIAM
-from moto_server import MotoServer
+from moto_server import allow, authenticating_moto, boto3_client, no_aws_environment, user_with_key
 
-from conftest import (
-    HOST_LINE, PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, _boto3_client, _merge_env, _no_aws_environment,
-    assert_network_safe,
-)
+from conftest import HOST_LINE, PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
 
 MODULE = "iam_access_key"
 FQCN = f"rustaws.creds.{MODULE}"
@@ -50,32 +46,13 @@ class AdminMoto:
         self.admin = admin  # {"access_key": ..., "secret_key": ...}
 
     def iam(self):
-        import boto3
-
-        assert self.url.startswith("http://127.0.0.1:")
-        return boto3.session.Session(
-            aws_access_key_id=self.admin["access_key"], aws_secret_access_key=self.admin["secret_key"],
-            region_name="us-east-1",
-        ).client("iam", endpoint_url=self.url)
-
-
-def allow(*actions, resource="*"):
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": list(actions), "Resource": resource}]})
+        return boto3_client("iam", self.url, (self.admin["access_key"], self.admin["secret_key"]))
 
 
 @pytest.fixture(scope="module")
 def iam_moto():
-    with MotoServer() as url:
-        with _no_aws_environment():
-            iam = _boto3_client("iam", url)
-            iam.create_user(UserName="iam-admin")
-            iam.put_user_policy(UserName="iam-admin", PolicyName="iam", PolicyDocument=allow("iam:*"))
-            admin = iam.create_access_key(UserName="iam-admin")["AccessKey"]
-        req = urllib.request.Request(f"{url}/moto-api/reset-auth", data=b"0", method="POST",
-                                     headers={"Content-Type": "text/plain"})
-        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10).read()
-        yield AdminMoto(url, {"access_key": admin["AccessKeyId"], "secret_key": admin["SecretAccessKey"]})
+    with authenticating_moto(lambda iam: user_with_key(iam, "iam-admin", allow("iam:*"))) as (url, admin):
+        yield AdminMoto(url, admin)
 
 
 @pytest.fixture(scope="module")
@@ -101,15 +78,15 @@ def moto_user(moto):
     made = []
 
     def new(name, keys=0):
-        with _no_aws_environment():
-            iam = _boto3_client("iam", moto.url)
+        with no_aws_environment():
+            iam = boto3_client("iam", moto.url)
             iam.create_user(UserName=name)
             made.append(name)
             return [iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"] for _ in range(keys)]
 
     yield new
-    with _no_aws_environment():
-        iam = _boto3_client("iam", moto.url)
+    with no_aws_environment():
+        iam = boto3_client("iam", moto.url)
         for name in made:
             for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
                 iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
@@ -118,8 +95,8 @@ def moto_user(moto):
 
 def moto_keys(url, name):
     """(id, status) of the user's keys on the shared moto, oldest first."""
-    with _no_aws_environment():
-        metadata = _boto3_client("iam", url).list_access_keys(UserName=name)["AccessKeyMetadata"]
+    with no_aws_environment():
+        metadata = boto3_client("iam", url).list_access_keys(UserName=name)["AccessKeyMetadata"]
     return [(k["AccessKeyId"], k["Status"]) for k in sorted(metadata, key=lambda k: k["CreateDate"])]
 
 
@@ -131,7 +108,7 @@ def test_upstream_scenarios(playbook, iam_moto):
     """Every step of the upstream target, check mode first for each change; step 1 (create the
     user) and the user's deletion are done here, the rest in the playbook's assert tasks."""
     iam = iam_moto.iam()
-    with _no_aws_environment():
+    with no_aws_environment():
         iam.create_user(UserName="scenario-user")
     try:
         proc = playbook("iam_access_key_scenarios.yml", args=["-v"], env={
@@ -142,10 +119,10 @@ def test_upstream_scenarios(playbook, iam_moto):
         # Every task ran: none skipped, the one refused create and the two refused calls ignored.
         assert re.search(r"^localhost\s+: ok=83\s+changed=19\s+unreachable=0\s+failed=0\s+skipped=0\s+"
                          r"rescued=0\s+ignored=3", proc.stdout, re.M), proc.stdout
-        with _no_aws_environment():
+        with no_aws_environment():
             assert iam.list_access_keys(UserName="scenario-user")["AccessKeyMetadata"] == []
     finally:
-        with _no_aws_environment():
+        with no_aws_environment():
             for key in iam.list_access_keys(UserName="scenario-user")["AccessKeyMetadata"]:
                 iam.delete_access_key(UserName="scenario-user", AccessKeyId=key["AccessKeyId"])
             iam.delete_user(UserName="scenario-user")
@@ -160,7 +137,7 @@ def self_managing(iam_moto):
     """A user allowed to manage access keys (moto matches policies on Resource "*" only), with
     two keys made by the admin: (old, new), each {"access_key", "secret_key"}."""
     iam = iam_moto.iam()
-    with _no_aws_environment():
+    with no_aws_environment():
         iam.create_user(UserName="self-rotator")
         iam.put_user_policy(UserName="self-rotator", PolicyName="own-keys", PolicyDocument=allow(
             "iam:ListAccessKeys", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey"))
@@ -169,7 +146,7 @@ def self_managing(iam_moto):
 
 
 def admin_keys(iam_moto, user):
-    with _no_aws_environment():
+    with no_aws_environment():
         metadata = iam_moto.iam().list_access_keys(UserName=user)["AccessKeyMetadata"]
     return [(k["AccessKeyId"], k["Status"]) for k in sorted(metadata, key=lambda k: k["CreateDate"])]
 
@@ -230,7 +207,7 @@ def test_a_write_aws_refuses(run_named_module, iam_moto, action, operation, args
     prefix said once ('Failed to <action> access key for user: '), and error.code."""
     iam = iam_moto.iam()
     name = f"list-only-{action}"
-    with _no_aws_environment():
+    with no_aws_environment():
         iam.create_user(UserName=name)
         iam.put_user_policy(UserName=name, PolicyName="list", PolicyDocument=allow("iam:ListAccessKeys"))
         creds = iam.create_access_key(UserName=name)["AccessKey"]

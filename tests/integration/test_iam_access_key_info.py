@@ -14,10 +14,9 @@ import subprocess
 
 import pytest
 from fake_iam import FakeIAM
+from moto_server import boto3_client, no_aws_environment
 
-from conftest import (
-    HOST_LINE, TEST_ACCESS_KEY, TEST_SECRET_KEY, _boto3_client, _merge_env, _no_aws_environment, assert_network_safe,
-)
+from conftest import HOST_LINE, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
 
 MODULE = "iam_access_key_info"
 FQCN = f"rustaws.creds.{MODULE}"
@@ -46,13 +45,13 @@ def fake_iam(fake_iam_server, known_secret):
 def listed_user(moto):
     """On the shared moto: user info-user with two keys, the older one made inactive.
     Returns their ids, oldest first."""
-    with _no_aws_environment():
-        iam = _boto3_client("iam", moto.url)
+    with no_aws_environment():
+        iam = boto3_client("iam", moto.url)
         iam.create_user(UserName="info-user")
         ids = [iam.create_access_key(UserName="info-user")["AccessKey"]["AccessKeyId"] for _ in range(2)]
         iam.update_access_key(UserName="info-user", AccessKeyId=ids[0], Status="Inactive")
     yield ids
-    with _no_aws_environment():
+    with no_aws_environment():
         for key in ids:
             iam.delete_access_key(UserName="info-user", AccessKeyId=key)
         iam.delete_user(UserName="info-user")

@@ -11,9 +11,7 @@ the signing region.
 
 import pytest
 from fake_role_sts import RoleSTS, unsigned_jwt
-from moto_server import MotoServer
-
-from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY, _boto3_client, _no_aws_environment
+from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, boto3_client, no_aws_environment
 
 MODULES = ["sts_session_token", "aws_caller_info", "iam_access_key_info"]
 ACCOUNT = "123456789012"
@@ -30,8 +28,8 @@ JWT = unsigned_jwt({"iss": "https://oidc.example.test", "aud": "sts.amazonaws.te
 def profile_moto():
     """A moto server with IAM user `profile-user` and one access key of it."""
     with MotoServer() as url:
-        with _no_aws_environment():
-            iam = _boto3_client("iam", url)
+        with no_aws_environment():
+            iam = boto3_client("iam", url)
             iam.create_user(UserName="profile-user")
             key = iam.create_access_key(UserName="profile-user")["AccessKey"]["AccessKeyId"]
         yield url, key

@@ -14,13 +14,12 @@ Where it is shown:
 
 import json
 import re
-import urllib.request
 
 import pytest
 from fake_role_sts import EXPIRATION, RoleSTS
-from moto_server import MotoServer
+from moto_server import allow, authenticating_moto, user_with_key
 
-from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, _boto3_client, _no_aws_environment
+from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 MODULE = "sts_assume_role"
 ROLE = "arn:aws:iam::123456789012:role/deploy"
@@ -271,36 +270,26 @@ def iam_moto():
     """moto enforcing IAM: user `caller` may call sts:AssumeRole; user `nobody` may do nothing;
     role `reader` (trusted by caller) may only read IAM; role `partner` trusts caller only with
     the external ID partner-42."""
-    with MotoServer() as url:
-        with _no_aws_environment():
-            iam = _boto3_client("iam", url)
-            iam.create_user(UserName="caller")
-            iam.put_user_policy(UserName="caller", PolicyName="assume", PolicyDocument=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
-            caller = iam.create_access_key(UserName="caller")["AccessKey"]
-            iam.create_user(UserName="nobody")
-            nobody = iam.create_access_key(UserName="nobody")["AccessKey"]
 
-            def trust(condition=None):
-                statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/caller"},
-                             "Action": "sts:AssumeRole"}
-                if condition:
-                    statement["Condition"] = condition
-                return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    def setup(iam):
+        def trust(condition=None):
+            statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/caller"},
+                         "Action": "sts:AssumeRole"}
+            if condition:
+                statement["Condition"] = condition
+            return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
-            iam.create_role(RoleName="reader", AssumeRolePolicyDocument=trust())
-            iam.put_role_policy(RoleName="reader", PolicyName="iam-read-only", PolicyDocument=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}]}))
-            iam.create_role(RoleName="partner", AssumeRolePolicyDocument=trust(
-                {"StringEquals": {"sts:ExternalId": "partner-42"}}))
-        req = urllib.request.Request(f"{url}/moto-api/reset-auth", data=b"0", method="POST",
-                                     headers={"Content-Type": "text/plain"})
-        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10).read()
-        yield {"url": url,
-               "caller": {"access_key": caller["AccessKeyId"], "secret_key": caller["SecretAccessKey"]},
-               "nobody": {"access_key": nobody["AccessKeyId"], "secret_key": nobody["SecretAccessKey"]}}
+        users = {"caller": user_with_key(iam, "caller", allow("sts:AssumeRole")),
+                 "nobody": user_with_key(iam, "nobody")}
+        iam.create_role(RoleName="reader", AssumeRolePolicyDocument=trust())
+        iam.put_role_policy(RoleName="reader", PolicyName="iam-read-only",
+                            PolicyDocument=allow("iam:Get*", "iam:List*"))
+        iam.create_role(RoleName="partner", AssumeRolePolicyDocument=trust(
+            {"StringEquals": {"sts:ExternalId": "partner-42"}}))
+        return users
+
+    with authenticating_moto(setup) as (url, users):
+        yield {"url": url, **users}
 
 
 def test_a_role_the_caller_may_not_assume(run_named_module, iam_moto):

@@ -20,64 +20,17 @@ so the session's secret scan cannot confuse them with anything else.
 """
 
 import datetime
-import http.server
 import itertools
-import threading
-import urllib.parse
 from xml.sax.saxutils import escape
 
-NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+from fake_aws import IAM_NS, FakeAWS
+
 # Where the issued keys' creation dates start; a whole minute apart, with milliseconds (AWS
 # sends none; the modules must cut any to whole seconds).
 EPOCH = datetime.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc)
 THROTTLE = (400, "Throttling", "Rate exceeded")
 UNAVAILABLE = (503, "ServiceUnavailable", "Service is unavailable, injected by the fake IAM")
 WRITE_ACTIONS = ("CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey")
-
-
-class Request:
-    def __init__(self, path, headers, body, peer=None):
-        self.path = path
-        self.peer = peer  # the client's (address, port): one per connection
-        self.headers = {k.lower(): v for k, v in headers.items()}
-        self.form = {k: v[-1] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
-
-    @property
-    def action(self):
-        return self.form.get("Action")
-
-    @property
-    def access_key(self):
-        """The key of the SigV4 Authorization header, or None for an unsigned request."""
-        auth = self.headers.get("authorization", "")
-        if "Credential=" not in auth:
-            return None
-        return auth.split("Credential=", 1)[1].split("/", 1)[0]
-
-    @property
-    def scope(self):
-        """region/service of the signature's credential scope."""
-        auth = self.headers.get("authorization", "")
-        parts = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
-        return "/".join(parts[2:4]) if len(parts) >= 4 else None
-
-    def _sdk_request(self, name):
-        for part in self.headers.get("amz-sdk-request", "").split(";"):
-            key, _, value = part.strip().partition("=")
-            if key == name and value.isdigit():
-                return int(value)
-        return None
-
-    @property
-    def attempt(self):
-        return self._sdk_request("attempt")
-
-    @property
-    def max_attempts(self):
-        return self._sdk_request("max")
-
-    def __repr__(self):
-        return f"<{self.action} attempt={self.attempt} form={self.form}>"
 
 
 class Key:
@@ -100,37 +53,27 @@ def _iso(d):
     return d.replace(microsecond=0).isoformat()
 
 
-class FakeIAM:
+class FakeIAM(FakeAWS):
+    namespace = IAM_NS
+    request_id = "fake-iam-request"
+
     def __init__(self):
-        self.lock = threading.Lock()
+        super().__init__()
         self.serial = itertools.count(1)
         self.users = {}  # name -> [Key], in creation order
-        self.requests = []
         self.faults = {}  # action -> [fault, ...]
         self.repeat = {}  # action -> bool
         self.issued_secrets = []
         self.page_size = None  # ListAccessKeys page size (None: everything at once)
         self.newest_first = False  # ListAccessKeys order
-        handler = self._handler()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- the test's side
 
     def reset(self):
         """No users, no requests, no faults, default listing."""
         with self.lock:
-            self.users, self.requests, self.faults, self.repeat = {}, [], {}, {}
+            self.users, self.faults, self.repeat = {}, {}, {}
+            self.requests.clear()
             self.page_size, self.newest_first = None, False
 
     def add_user(self, name, keys=0, ids=(), statuses=()):
@@ -168,18 +111,13 @@ class FakeIAM:
                                    for f in faults]
             self.repeat[action] = repeat
 
-    def actions(self):
-        with self.lock:
-            return [r.action for r in self.requests]
-
     def attempts(self, action):
         """The attempt numbers of the requests for `action`, in order."""
         with self.lock:
             return [r.attempt for r in self.requests if r.action == action]
 
     def clear_requests(self):
-        with self.lock:
-            self.requests = []
+        self.clear()
 
     # --- IAM
 
@@ -202,33 +140,37 @@ class FakeIAM:
                 return queue[0]
             return queue.pop(0)
 
-    def answer(self, request):
-        """(status, body) for one request."""
+    def headers(self, content_type="text/xml"):
         with self.lock:
-            self.requests.append(request)
+            return {"Content-Type": content_type, "x-amzn-RequestId": f"fake-iam-{len(self.requests)}"}
+
+    def _error(self, status, code, message):
+        return self.xml_error(status, code, message, request_id="fake-iam-error")
+
+    def answer(self, request):
         action = request.action
         fault = self._fault_for(action)
         if callable(fault):
             fault = fault(request)
         if fault:
-            return _error(*fault)
+            return self._error(*fault)
         form = request.form
         user = form.get("UserName")
         if action not in ("ListAccessKeys",) + WRITE_ACTIONS:
-            return _error(400, "InvalidAction", f"Could not find operation {action}")
+            return self._error(400, "InvalidAction", f"Could not find operation {action}")
         with self.lock:
             known = user in self.users
         if not known:
-            return _error(404, "NoSuchEntity", f"The user with name {user} cannot be found.")
+            return self._error(404, "NoSuchEntity", f"The user with name {user} cannot be found.")
         if action == "ListAccessKeys":
             return self._list(user, form.get("Marker"))
         if action == "CreateAccessKey":
             with self.lock:
                 full = len(self.users[user]) >= 2
             if full:
-                return _error(409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+                return self._error(409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
             key = self._create(user)
-            return 200, _xml("CreateAccessKey", (
+            return self.xml_result("CreateAccessKey", (
                 f"<AccessKey><UserName>{escape(user)}</UserName><AccessKeyId>{key.access_key_id}</AccessKeyId>"
                 f"<Status>Active</Status><SecretAccessKey>{key.secret}</SecretAccessKey>"
                 f"<CreateDate>{_wire_date(key.created)}</CreateDate></AccessKey>"))
@@ -237,12 +179,12 @@ class FakeIAM:
             keys = self.users[user]
             key = next((k for k in keys if k.access_key_id == access_key_id), None)
             if key is None:
-                return _error(404, "NoSuchEntity", f"The Access Key with id {access_key_id} cannot be found")
+                return self._error(404, "NoSuchEntity", f"The Access Key with id {access_key_id} cannot be found")
             if action == "UpdateAccessKey":
                 key.status = form.get("Status")
             else:
                 keys.remove(key)
-        return 200, _xml(action, None)
+        return self.xml_result(action, None)
 
     def _list(self, user, marker):
         with self.lock:
@@ -256,41 +198,5 @@ class FakeIAM:
         more = "<IsTruncated>false</IsTruncated>"
         if truncated:
             more = f"<IsTruncated>true</IsTruncated><Marker>{end}</Marker>"
-        return 200, _xml("ListAccessKeys", f"<UserName>{escape(user)}</UserName>"
-                                           f"<AccessKeyMetadata>{members}</AccessKeyMetadata>{more}")
-
-    def _handler(self):
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
-                status, text = fake.answer(Request(self.path, dict(self.headers), body, self.client_address))
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", f"fake-iam-{len(fake.requests)}")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-
-def _xml(action, result):
-    inner = f"<{action}Result>{result}</{action}Result>" if result is not None else ""
-    return (f'<{action}Response xmlns="{NS}">{inner}'
-            f"<ResponseMetadata><RequestId>fake-iam-request</RequestId></ResponseMetadata></{action}Response>")
-
-
-def _error(status, code, message):
-    kind = "Receiver" if status >= 500 else "Sender"
-    return status, (f'<ErrorResponse xmlns="{NS}"><Error><Type>{kind}</Type><Code>{code}</Code>'
-                    f"<Message>{escape(message)}</Message></Error>"
-                    f"<RequestId>fake-iam-error</RequestId></ErrorResponse>")
+        return self.xml_result("ListAccessKeys", f"<UserName>{escape(user)}</UserName>"
+                                                 f"<AccessKeyMetadata>{members}</AccessKeyMetadata>{more}")

@@ -1,11 +1,16 @@
 """A moto server on a free 127.0.0.1 port, started and stopped by the project.
 
-As a library: ``with MotoServer() as url: ...``. As a command:
+As a library: ``with MotoServer() as url: ...``; ``with authenticating_moto(setup) as (url, made)``
+for one that authenticates every request like AWS once ``setup(iam)`` has created its users,
+roles and policies; ``boto3_client(service, url)`` inside ``no_aws_environment()`` to set moto
+up from this process. As a command:
 ``python moto_server.py [--iam-user NAME]... -- CMD ARGS...`` creates the IAM users named,
 runs CMD with ``AWS_URL``, ``AWS_REGION`` and test credentials set to the running server, then
 stops it and exits with CMD's status.
 """
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +21,7 @@ import urllib.request
 # moto checks no signature; these are AWS's documented example values.
 TEST_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 TEST_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 def free_port() -> int:
@@ -63,6 +69,63 @@ class MotoServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+@contextlib.contextmanager
+def no_aws_environment():
+    """boto3 in this process must not read the developer's AWS variables or files."""
+    saved = dict(os.environ)
+    for k in list(os.environ):
+        if k.startswith(("AWS_", "EC2_")) or k.lower() in PROXY_VARS:
+            del os.environ[k]
+    os.environ.update(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
+                      AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def boto3_client(service, url, keys=(TEST_ACCESS_KEY, TEST_SECRET_KEY)):
+    """A boto3 client of a local server (use it inside no_aws_environment())."""
+    import boto3  # comes with moto[server]
+
+    assert url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")), url
+    return boto3.session.Session(
+        aws_access_key_id=keys[0], aws_secret_access_key=keys[1], region_name="us-east-1",
+    ).client(service, endpoint_url=url)
+
+
+def allow(*actions, resource="*"):
+    """An IAM policy document allowing `actions` on `resource`."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": list(actions), "Resource": resource}]})
+
+
+def user_with_key(iam, name, policy=None):
+    """Creates IAM user `name` (with an inline policy document, if given) and one access key
+    of it; returns the key as {"access_key": ..., "secret_key": ...}."""
+    iam.create_user(UserName=name)
+    if policy:
+        iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy", PolicyDocument=policy)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+
+
+@contextlib.contextmanager
+def authenticating_moto(setup):
+    """A moto server of its own that authenticates every request like AWS does (the SigV4
+    signature checked against IAM access keys, IAM policies enforced), from the moment
+    ``setup(iam)`` (an unauthenticated IAM client) has returned. Yields (url, what setup returned)."""
+    with MotoServer() as url:
+        with no_aws_environment():
+            made = setup(boto3_client("iam", url))
+        req = urllib.request.Request(
+            f"{url}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"},
+        )
+        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10).read()
+        yield url, made
 
 
 def main(argv) -> int:
