@@ -5,8 +5,9 @@ and used by the next), through the module directly, ad hoc `ansible` and `ansibl
 -vvv, in successes, failures and check mode.
 
 Each test scans what its own runs produced at once; the last test of the session scans what
-every test of the suite produced (conftest.py, "Secrets", says how values are learnt and where
-they belong). A finding never shows the secret itself, only its first characters and length.
+every test of the suite produced (tests/support/secret_scanner.py says how values are learnt
+and where they belong). A finding never shows the secret itself, only its first characters and
+length.
 """
 
 import json
@@ -207,7 +208,7 @@ def test_adhoc_at_vvv_shows_no_input_secret(adhoc, moto, scanned):
 def test_the_scanner_finds_a_leak(secret_recorder):
     """The scanner itself: a secret in a msg is found, the same secret as a returned
     credential is not, and a six-digit code is found only as a whole number."""
-    from conftest import SecretRecorder
+    from secret_scanner import SecretRecorder
 
     rec = SecretRecorder(secret_recorder.basetemp)
     rec.add(SECRET_KEY, "test")
