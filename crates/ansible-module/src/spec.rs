@@ -1,7 +1,7 @@
 //! The declarative description of a module's options and the rules between them, in the
 //! vocabulary of AnsibleModule's `argument_spec`.
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 /// An option's type, as AnsibleModule names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +177,8 @@ pub struct ModuleSpec {
     pub required_if: Vec<RequiredIf>,
     pub required_by: Vec<(&'static str, &'static [&'static str])>,
     pub supports_check_mode: bool,
+    /// Options that came from a shared set (see [`ModuleSpec::shared_options`]).
+    pub shared: Vec<&'static str>,
 }
 
 impl ModuleSpec {
@@ -191,6 +193,7 @@ impl ModuleSpec {
             required_if: Vec::new(),
             required_by: Vec::new(),
             supports_check_mode: false,
+            shared: Vec::new(),
         }
     }
 
@@ -204,6 +207,12 @@ impl ModuleSpec {
             }
         }
         self
+    }
+    /// Adds options that several modules share (documented once, in a documentation
+    /// fragment); the module's own options added later may still refine them.
+    pub fn shared_options(mut self, options: &[Opt]) -> Self {
+        self.shared.extend(options.iter().map(|o| o.name));
+        self.options(options)
     }
     pub fn mutually_exclusive(mut self, names: &'static [&'static str]) -> Self {
         self.mutually_exclusive.push(names);
@@ -232,5 +241,53 @@ impl ModuleSpec {
 
     pub fn option(&self, name: &str) -> Option<&Opt> {
         self.options.iter().find(|o| o.name == name)
+    }
+
+    /// The spec as JSON, in AnsibleModule's vocabulary (what `--print-spec` prints): every
+    /// option with its type, aliases, environment variables and flags, then the rules.
+    pub fn to_json(&self) -> Value {
+        let options: Map<String, Value> = self
+            .options
+            .iter()
+            .map(|o| {
+                let shared = self.shared.contains(&o.name);
+                (o.name.to_owned(), o.to_json(shared))
+            })
+            .collect();
+        json!({
+            "supports_check_mode": self.supports_check_mode,
+            "options": options,
+            "mutually_exclusive": self.mutually_exclusive,
+            "required_together": self.required_together,
+            "required_one_of": self.required_one_of,
+            "required_if": self.required_if.iter().map(|r| json!({
+                "key": r.key,
+                "value": r.value.to_value(),
+                "requires": r.requires,
+                "any": r.any,
+            })).collect::<Vec<_>>(),
+            "required_by": self.required_by.iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect::<Map<String, Value>>(),
+        })
+    }
+}
+
+impl Opt {
+    /// One option as JSON; `common` says it is one of the options every module shares.
+    fn to_json(self, common: bool) -> Value {
+        json!({
+            "type": self.kind.name(),
+            "elements": self.elements.map(Type::name),
+            "required": self.required,
+            "default": self.default.map(Lit::to_value),
+            "choices": self.choices,
+            "aliases": self.aliases,
+            "deprecated_aliases": self.deprecated_aliases,
+            "env": self.env,
+            "deprecated_env": self.deprecated_env,
+            "no_log": self.no_log,
+            "common": common,
+        })
     }
 }

@@ -1,4 +1,4 @@
-//! Option validation in AnsibleModule's order (`ArgumentSpecValidator.validate`): environment
+//! AnsibleModule's rules for options, in its order (`ArgumentSpecValidator.validate`): environment
 //! fallbacks, aliases, no_log values, unsupported names, mutually_exclusive, defaults, required,
 //! types, choices, required_together, required_one_of, required_if, required_by. As in
 //! AnsibleModule, the first error found is the one reported; unsupported names come last.
@@ -22,122 +22,217 @@ pub struct Validation {
     pub error: Option<String>,
 }
 
+/// One stage of validation: it reads and updates the run's state, and may add errors.
+type Stage = fn(&mut Run<'_>);
+
+/// AnsibleModule's stages, in its order (`ArgumentSpecValidator.validate`).
+const STAGES: &[Stage] = &[
+    env_fallbacks,
+    aliases,
+    no_log_values,
+    unsupported_names,
+    mutually_exclusive,
+    defaults,
+    required,
+    types,
+    choices,
+    required_together,
+    required_one_of,
+    required_if,
+    required_by,
+    report_unsupported,
+];
+
+/// The state the stages share.
+struct Run<'a> {
+    spec: &'a ModuleSpec,
+    args: Map<String, Value>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    module_name: &'a str,
+    ignore_unknown: bool,
+    unsupported: Vec<String>,
+    errors: Vec<String>,
+    found: Validation,
+}
+
+impl Run<'_> {
+    fn deprecate(&mut self, msg: String) {
+        self.found.deprecations.push(Deprecation {
+            msg,
+            version: None,
+            date: None,
+            collection_name: Some(self.spec.collection.to_owned()),
+        });
+    }
+    fn present(&self, name: &str) -> bool {
+        self.args.contains_key(name)
+    }
+}
+
 /// Validates `args` (the user's options, `_ansible_*` keys removed). `env` looks up environment
 /// variables, so tests can pass their own.
 pub fn validate(
     spec: &ModuleSpec,
-    mut args: Map<String, Value>,
+    args: Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
     module_name: &str,
     ignore_unknown: bool,
 ) -> Validation {
-    let mut v = Validation::default();
-    let mut errors: Vec<String> = Vec::new();
-    let deprecate = |msg: String| Deprecation {
-        msg,
-        version: None,
-        date: None,
-        collection_name: Some(spec.collection.to_owned()),
+    let mut run = Run {
+        spec,
+        args,
+        env,
+        module_name,
+        ignore_unknown,
+        unsupported: Vec::new(),
+        errors: Vec::new(),
+        found: Validation::default(),
     };
-
-    // Environment fallbacks, for options not given under any of their names.
+    for stage in STAGES {
+        stage(&mut run);
+    }
+    // Every option appears in the result, in spec order, null where unset.
     for opt in &spec.options {
-        if opt.names().any(|n| args.contains_key(n)) {
+        let value = run.args.remove(opt.name).unwrap_or(Value::Null);
+        run.found.params.insert(opt.name.to_owned(), value);
+    }
+    run.found.error = run.errors.into_iter().next();
+    run.found
+}
+
+/// Environment fallbacks, for options not given under any of their names.
+fn env_fallbacks(run: &mut Run<'_>) {
+    for opt in &run.spec.options {
+        if opt.names().any(|n| run.args.contains_key(n)) {
             continue;
         }
-        if let Some((var, value)) = opt
+        let Some((var, value)) = opt
             .env
             .iter()
-            .find_map(|var| env(var).map(|val| (*var, val)))
-        {
-            if opt.deprecated_env.contains(&var) {
-                let current: Vec<&str> = opt
-                    .env
-                    .iter()
-                    .copied()
-                    .filter(|e| !opt.deprecated_env.contains(e))
-                    .collect();
-                v.deprecations.push(deprecate(format!(
-                    "Environment variable {var} (option {}) is deprecated; use {} instead.",
-                    opt.name,
-                    current.join(" or ")
-                )));
-            }
-            args.insert(opt.name.to_owned(), Value::String(value));
-            v.env_sources.insert(opt.name.to_owned(), var);
+            .find_map(|var| (run.env)(var).map(|val| (*var, val)))
+        else {
+            continue;
+        };
+        if opt.deprecated_env.contains(&var) {
+            let current: Vec<&str> = opt
+                .env
+                .iter()
+                .copied()
+                .filter(|e| !opt.deprecated_env.contains(e))
+                .collect();
+            run.deprecate(format!(
+                "Environment variable {var} (option {}) is deprecated; use {} instead.",
+                opt.name,
+                current.join(" or ")
+            ));
         }
+        run.args.insert(opt.name.to_owned(), Value::String(value));
+        run.found.env_sources.insert(opt.name.to_owned(), var);
     }
+}
 
-    // Aliases: the value given under an alias becomes the option's (the last alias wins).
-    for opt in &spec.options {
+/// The value given under an alias becomes the option's (the last alias wins).
+fn aliases(run: &mut Run<'_>) {
+    for opt in &run.spec.options {
         for alias in opt.aliases.iter().chain(opt.deprecated_aliases) {
-            if let Some(value) = args.remove(*alias) {
-                if args.contains_key(opt.name) {
-                    v.warnings.push(format!(
-                        "Both option {} and its alias {alias} are set.",
-                        opt.name
-                    ));
-                }
-                if opt.deprecated_aliases.contains(alias) {
-                    v.deprecations.push(deprecate(format!(
-                        "Alias '{alias}' is deprecated; use '{}' instead. See the module docs for more information",
-                        opt.name
-                    )));
-                }
-                args.insert(opt.name.to_owned(), value);
+            let Some(value) = run.args.remove(*alias) else {
+                continue;
+            };
+            if run.args.contains_key(opt.name) {
+                run.found.warnings.push(format!(
+                    "Both option {} and its alias {alias} are set.",
+                    opt.name
+                ));
             }
+            if opt.deprecated_aliases.contains(alias) {
+                run.deprecate(format!(
+                    "Alias '{alias}' is deprecated; use '{}' instead. See the module docs for more information",
+                    opt.name
+                ));
+            }
+            run.args.insert(opt.name.to_owned(), value);
         }
     }
+}
 
-    collect_no_log_values(spec, &args, &mut v.no_log_values);
-
-    // Unsupported names are reported after every other error, as AnsibleModule does.
-    let unsupported: Vec<String> = {
-        let mut names: Vec<String> = args
-            .keys()
-            .filter(|k| spec.option(k).is_none())
-            .cloned()
-            .collect();
-        names.sort();
-        names
-    };
-    for name in &unsupported {
-        args.remove(name);
+/// The string forms of every no_log option's value (and of its elements), as AnsibleModule
+/// collects them; empty and false values hide nothing.
+fn no_log_values(run: &mut Run<'_>) {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Null | Value::Bool(false) => {}
+            Value::String(s) if s.is_empty() => {}
+            Value::Array(items) => items.iter().for_each(|x| walk(x, out)),
+            Value::Object(map) => map.values().for_each(|x| walk(x, out)),
+            Value::String(s) => out.push(s.clone()),
+            other => out.push(py_repr(other)),
+        }
     }
+    let out = &mut run.found.no_log_values;
+    for opt in run.spec.options.iter().filter(|o| o.no_log) {
+        if let Some(value) = run.args.get(opt.name) {
+            walk(value, out);
+        }
+    }
+    out.sort();
+    out.dedup();
+}
 
-    let present = |args: &Map<String, Value>, name: &str| args.contains_key(name);
+/// Names the spec does not know are set aside; [`report_unsupported`] reports them last.
+fn unsupported_names(run: &mut Run<'_>) {
+    let mut names: Vec<String> = run
+        .args
+        .keys()
+        .filter(|k| run.spec.option(k).is_none())
+        .cloned()
+        .collect();
+    names.sort();
+    for name in &names {
+        run.args.remove(name);
+    }
+    run.unsupported = names;
+}
 
-    for group in &spec.mutually_exclusive {
-        if group.iter().filter(|n| present(&args, n)).count() > 1 {
-            errors.push(format!(
+fn mutually_exclusive(run: &mut Run<'_>) {
+    for group in &run.spec.mutually_exclusive {
+        if group.iter().filter(|n| run.present(n)).count() > 1 {
+            run.errors.push(format!(
                 "parameters are mutually exclusive: {}",
                 group.join("|")
             ));
         }
     }
+}
 
-    for opt in &spec.options {
-        if let (false, Some(default)) = (args.contains_key(opt.name), opt.default) {
-            args.insert(opt.name.to_owned(), default.to_value());
+fn defaults(run: &mut Run<'_>) {
+    for opt in &run.spec.options {
+        if let (false, Some(default)) = (run.args.contains_key(opt.name), opt.default) {
+            run.args.insert(opt.name.to_owned(), default.to_value());
         }
     }
+}
 
-    let mut missing: Vec<&str> = spec
+fn required(run: &mut Run<'_>) {
+    let mut missing: Vec<&str> = run
+        .spec
         .options
         .iter()
-        .filter(|o| o.required && !args.contains_key(o.name))
+        .filter(|o| o.required && !run.args.contains_key(o.name))
         .map(|o| o.name)
         .collect();
     if !missing.is_empty() {
         missing.sort_unstable();
-        errors.push(format!(
+        run.errors.push(format!(
             "missing required arguments: {}",
             missing.join(", ")
         ));
     }
+}
 
-    for opt in &spec.options {
-        let Some(value) = args.get(opt.name) else {
+/// Every given value converted to its option's type (and list elements to theirs).
+fn types(run: &mut Run<'_>) {
+    for opt in &run.spec.options {
+        let Some(value) = run.args.get(opt.name) else {
             continue;
         };
         if value.is_null() && !opt.required && opt.default.is_none() {
@@ -147,13 +242,13 @@ pub fn validate(
             Ok(converted) => {
                 let converted = match (opt.elements, converted) {
                     (Some(elem), Value::Array(items)) => {
-                        Value::Array(coerce_elements(opt.name, elem, items, &mut errors))
+                        Value::Array(coerce_elements(opt.name, elem, items, &mut run.errors))
                     }
                     (_, other) => other,
                 };
-                args.insert(opt.name.to_owned(), converted);
+                run.args.insert(opt.name.to_owned(), converted);
             }
-            Err(e) => errors.push(format!(
+            Err(e) => run.errors.push(format!(
                 "argument '{}' is of type {} and we were unable to convert to {}: {e}",
                 opt.name,
                 type_name(value),
@@ -161,9 +256,11 @@ pub fn validate(
             )),
         }
     }
+}
 
-    for opt in spec.options.iter().filter(|o| !o.choices.is_empty()) {
-        let Some(value) = args.get(opt.name) else {
+fn choices(run: &mut Run<'_>) {
+    for opt in run.spec.options.iter().filter(|o| !o.choices.is_empty()) {
+        let Some(value) = run.args.get(opt.name) else {
             continue;
         };
         let allowed = |x: &Value| x.as_str().is_some_and(|s| opt.choices.contains(&s));
@@ -171,7 +268,7 @@ pub fn validate(
             Value::Array(items) => {
                 let bad: Vec<String> = items.iter().filter(|x| !allowed(x)).map(to_str).collect();
                 if !bad.is_empty() {
-                    errors.push(format!(
+                    run.errors.push(format!(
                         "value of {} must be one or more of: {}. Got no match for: {}",
                         opt.name,
                         opt.choices.join(", "),
@@ -179,7 +276,7 @@ pub fn validate(
                     ));
                 }
             }
-            other if !allowed(other) => errors.push(format!(
+            other if !allowed(other) => run.errors.push(format!(
                 "value of {} must be one of: {}, got: {}",
                 opt.name,
                 opt.choices.join(", "),
@@ -192,35 +289,41 @@ pub fn validate(
             _ => {}
         }
     }
+}
 
-    for group in &spec.required_together {
-        let given = group.iter().filter(|n| present(&args, n)).count();
+fn required_together(run: &mut Run<'_>) {
+    for group in &run.spec.required_together {
+        let given = group.iter().filter(|n| run.present(n)).count();
         if given > 0 && given < group.len() {
-            errors.push(format!(
+            run.errors.push(format!(
                 "parameters are required together: {}",
                 group.join(", ")
             ));
         }
     }
+}
 
-    for group in &spec.required_one_of {
-        if !group.iter().any(|n| present(&args, n)) {
-            errors.push(format!(
+fn required_one_of(run: &mut Run<'_>) {
+    for group in &run.spec.required_one_of {
+        if !group.iter().any(|n| run.present(n)) {
+            run.errors.push(format!(
                 "one of the following is required: {}",
                 group.join(", ")
             ));
         }
     }
+}
 
-    for rule in &spec.required_if {
-        if args.get(rule.key) != Some(&rule.value.to_value()) {
+fn required_if(run: &mut Run<'_>) {
+    for rule in &run.spec.required_if {
+        if run.args.get(rule.key) != Some(&rule.value.to_value()) {
             continue;
         }
         let absent: Vec<&str> = rule
             .requires
             .iter()
             .copied()
-            .filter(|n| !present(&args, n))
+            .filter(|n| !run.present(n))
             .collect();
         let fails = if rule.any {
             absent.len() == rule.requires.len()
@@ -228,7 +331,7 @@ pub fn validate(
             !absent.is_empty()
         };
         if fails {
-            errors.push(format!(
+            run.errors.push(format!(
                 "{} is {} but {} of the following are missing: {}",
                 rule.key,
                 rule.value.display(),
@@ -237,50 +340,50 @@ pub fn validate(
             ));
         }
     }
+}
 
-    for (key, requires) in &spec.required_by {
-        if args.get(*key).is_none_or(Value::is_null) {
+fn required_by(run: &mut Run<'_>) {
+    for (key, requires) in &run.spec.required_by {
+        if run.args.get(*key).is_none_or(Value::is_null) {
             continue;
         }
         let absent: Vec<&str> = requires
             .iter()
             .copied()
-            .filter(|n| args.get(*n).is_none_or(Value::is_null))
+            .filter(|n| run.args.get(*n).is_none_or(Value::is_null))
             .collect();
         if !absent.is_empty() {
-            errors.push(format!(
+            run.errors.push(format!(
                 "missing parameter(s) required by '{key}': {}",
                 absent.join(", ")
             ));
         }
     }
+}
 
-    if !unsupported.is_empty() && !ignore_unknown {
-        let mut names: Vec<&str> = spec.options.iter().map(|o| o.name).collect();
-        names.sort_unstable();
-        let mut aliases: Vec<&str> = spec
-            .options
-            .iter()
-            .flat_map(|o| o.aliases.iter().chain(o.deprecated_aliases).copied())
-            .collect();
-        aliases.sort_unstable();
-        let mut supported = names.join(", ");
-        if !aliases.is_empty() {
-            supported = format!("{supported} ({})", aliases.join(", "));
-        }
-        errors.push(format!(
-            "Unsupported parameters for ({module_name}) module: {}. Supported parameters include: {supported}.",
-            unsupported.join(", ")
-        ));
+/// Unsupported names come after every other error, as in AnsibleModule.
+fn report_unsupported(run: &mut Run<'_>) {
+    if run.unsupported.is_empty() || run.ignore_unknown {
+        return;
     }
-
-    // Every option appears in the result, in spec order, null where unset.
-    for opt in &spec.options {
-        let value = args.remove(opt.name).unwrap_or(Value::Null);
-        v.params.insert(opt.name.to_owned(), value);
+    let spec = run.spec;
+    let mut names: Vec<&str> = spec.options.iter().map(|o| o.name).collect();
+    names.sort_unstable();
+    let mut aliases: Vec<&str> = spec
+        .options
+        .iter()
+        .flat_map(|o| o.aliases.iter().chain(o.deprecated_aliases).copied())
+        .collect();
+    aliases.sort_unstable();
+    let mut supported = names.join(", ");
+    if !aliases.is_empty() {
+        supported = format!("{supported} ({})", aliases.join(", "));
     }
-    v.error = errors.into_iter().next();
-    v
+    run.errors.push(format!(
+        "Unsupported parameters for ({}) module: {}. Supported parameters include: {supported}.",
+        run.module_name,
+        run.unsupported.join(", ")
+    ));
 }
 
 fn coerce_elements(
@@ -303,28 +406,6 @@ fn coerce_elements(
             }
         })
         .collect()
-}
-
-/// The string forms of every no_log option's value (and of its elements), as AnsibleModule
-/// collects them; empty and false values hide nothing.
-fn collect_no_log_values(spec: &ModuleSpec, args: &Map<String, Value>, out: &mut Vec<String>) {
-    fn walk(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Null | Value::Bool(false) => {}
-            Value::String(s) if s.is_empty() => {}
-            Value::Array(items) => items.iter().for_each(|x| walk(x, out)),
-            Value::Object(map) => map.values().for_each(|x| walk(x, out)),
-            Value::String(s) => out.push(s.clone()),
-            other => out.push(py_repr(other)),
-        }
-    }
-    for opt in spec.options.iter().filter(|o| o.no_log) {
-        if let Some(value) = args.get(opt.name) {
-            walk(value, out);
-        }
-    }
-    out.sort();
-    out.dedup();
 }
 
 #[cfg(test)]
