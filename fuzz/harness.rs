@@ -4,12 +4,11 @@
 //!
 //! One input is one whole module run, offline: the args file (or the options and environment
 //! decoded from the input bytes) goes through `ansible_module::execute` with the real
-//! sts_session_token spec and value checks, then `aws_connect::connect` builds the SDK
-//! configuration, and an STS client sends GetSessionToken to a canned HTTP connector instead
-//! of the network (with sleeps that return at once, so retries cost nothing). Nothing here
-//! opens a socket.
+//! sts_session_token spec, value checks and body (`sts_session_token::run`), whose connection
+//! gets a canned HTTP client instead of the network (`aws_connect::testing::Replay`, with
+//! sleeps that return at once, so retries cost nothing). Nothing here opens a socket.
 //!
-//! After each run [`check_report`] asserts what the issue demands of every input:
+//! After each run [`check_report`] asserts the module's contract for every input:
 //! - the result is one JSON object, serialisable on one line;
 //! - `failed: true` with a non-empty `msg` and exit status 1, or `changed` and exit status 0;
 //! - no "Internal error" (the options struct and the spec disagree);
@@ -21,21 +20,14 @@
 
 use ansible_module::coerce::{expand_path, to_str};
 use ansible_module::{execute, validate, Context, Failure, Outcome, Report, PLACEHOLDER};
-use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
-use aws_smithy_runtime_api::client::http::{
-    http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::client::result::ConnectorError;
-use aws_smithy_types::body::SdkBody;
+use aws_connect::testing::{Answer, Replay};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 // ------------------------------------------------------------------------------------------
-// The module under test: sts_session_token's own spec, options and value checks.
+// The module under test: sts_session_token's own spec, options, value checks and body.
 
 use sts_session_token::{spec, Options};
 
@@ -63,81 +55,36 @@ fn error_xml(kind: &str, code: &str, message: &str) -> String {
     )
 }
 
-#[derive(Debug, Clone)]
-pub enum Reply {
-    Http(u16, Vec<u8>),
-    /// The connection failed (refused, reset): retried by the SDK.
-    Io,
-    /// No answer within the read timeout: retried by the SDK.
-    Timeout,
-}
-
 const STATUSES: &[u16] = &[200, 301, 400, 403, 404, 429, 500, 502, 503, 504];
+
+/// The answer every request of the run gets (retries included).
+pub type Reply = Answer;
 
 fn reply(selector: u8, raw_status: u8, raw_body: Vec<u8>) -> Reply {
     match selector % 11 {
-        0 => Reply::Http(200, CREDS_XML.into()),
-        1 => Reply::Http(200, Vec::new()),
-        2 => Reply::Http(200, b"<not xml".to_vec()),
-        3 => Reply::Http(
+        0 => Answer::Http(200, CREDS_XML.into()),
+        1 => Answer::Http(200, Vec::new()),
+        2 => Answer::Http(200, b"<not xml".to_vec()),
+        3 => Answer::Http(
             403,
             error_xml("Sender", "AccessDenied", "not authorized").into(),
         ),
-        4 => Reply::Http(
+        4 => Answer::Http(
             400,
             error_xml("Sender", "Throttling", "Rate exceeded").into(),
         ),
-        5 => Reply::Http(500, error_xml("Receiver", "InternalError", "oops").into()),
-        6 => Reply::Http(503, Vec::new()),
-        7 => Reply::Http(200, NO_CREDS_XML.into()),
-        8 => Reply::Http(STATUSES[raw_status as usize % STATUSES.len()], raw_body),
-        9 => Reply::Io,
-        _ => Reply::Timeout,
+        5 => Answer::Http(500, error_xml("Receiver", "InternalError", "oops").into()),
+        6 => Answer::Http(503, Vec::new()),
+        7 => Answer::Http(200, NO_CREDS_XML.into()),
+        8 => Answer::Http(STATUSES[raw_status as usize % STATUSES.len()], raw_body),
+        9 => Answer::Io,
+        _ => Answer::Timeout,
     }
 }
 
-#[derive(Debug, Clone)]
-struct Canned(Reply);
-
-impl HttpConnector for Canned {
-    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        let result = match &self.0 {
-            Reply::Http(status, body) => {
-                let status = (*status).try_into().expect("a valid status code");
-                let mut response = HttpResponse::new(status, SdkBody::from(body.clone()));
-                response.headers_mut().insert("content-type", "text/xml");
-                Ok(response)
-            }
-            Reply::Io => Err(ConnectorError::io("connection reset by peer".into())),
-            Reply::Timeout => Err(ConnectorError::timeout(
-                "no response within the read timeout".into(),
-            )),
-        };
-        HttpConnectorFuture::ready(result)
-    }
-}
-
-/// Retries back off through the sleep implementation: here every sleep ends at once.
-#[derive(Debug)]
-struct NoSleep;
-
-impl AsyncSleep for NoSleep {
-    fn sleep(&self, _duration: Duration) -> Sleep {
-        Sleep::new(std::future::ready(()))
-    }
-}
-
+/// The module's own body against the canned answer; on success the result also echoes what
+/// the module saw, so that masking of every option is exercised too.
 async fn body(ctx: &mut Context, o: Options, answer: Reply) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws).await?;
-    let canned = Canned(answer);
-    let config = aws_sdk_sts::config::Builder::from(&aws.config)
-        .http_client(http_client_fn(move |_, _| {
-            SharedHttpConnector::new(canned.clone())
-        }))
-        .sleep_impl(NoSleep)
-        .build();
-    let sts = aws_sdk_sts::Client::from_conf(config);
-    // Echo what the module saw, so that masking of every option is exercised too.
     let echo = json!({
         "secret_key": o.aws.secret_key,
         "session_token": o.aws.session_token,
@@ -145,20 +92,9 @@ async fn body(ctx: &mut Context, o: Options, answer: Reply) -> Result<Outcome, F
         "mfa_serial_number": o.mfa_serial_number,
         "region": o.aws.region,
     });
-    let response = sts
-        .get_session_token()
-        .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
-        .set_serial_number(o.mfa_serial_number)
-        .set_token_code(o.mfa_token)
-        .send()
-        .await
-        .map_err(|e| aws_connect::sdk_failure(&aws, "sts", "GetSessionToken", None, e))?;
-    let creds = response
-        .credentials
-        .ok_or_else(|| Failure::new("GetSessionToken answered without credentials"))?;
-    Ok(Outcome::changed(true)
-        .with_issued("sts_creds", aws_connect::sts_creds(&creds))
-        .with("echo", echo))
+    let io = Replay::new([answer]).io();
+    let outcome = sts_session_token::run(ctx, o, &io).await?;
+    Ok(outcome.with("echo", echo))
 }
 
 // ------------------------------------------------------------------------------------------

@@ -2,15 +2,22 @@
 //! GetCallerIdentity), and the account alias when the caller may read it. A drop-in for
 //! amazon.aws.aws_caller_info.
 
-use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Outcome};
-use aws_connect::{iam, AwsOptions};
-use serde::Deserialize;
+use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Outcome};
+use aws_connect::{iam, AwsOptions, Io};
+use serde::{Deserialize, Serialize};
+
+/// The module, for the multi-call executable's table.
+pub const MODULE: Module = Module {
+    spec,
+    main,
+    options_round_trip: ansible_module::options_round_trip::<Options>,
+};
 
 fn spec() -> ModuleSpec {
     aws_connect::module_spec("aws_caller_info", &[]).supports_check_mode()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct Options {
     #[serde(flatten)]
     aws: AwsOptions,
@@ -18,8 +25,8 @@ struct Options {
 
 impl ModuleOptions for Options {}
 
-async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws).await?;
+async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     let identity = aws_sdk_sts::Client::new(&aws.config)
         .get_caller_identity()
         .send()
@@ -51,6 +58,6 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).
-pub fn main(source: ansible_module::ArgsSource) -> ! {
+fn main(source: ansible_module::ArgsSource) -> ! {
     aws_connect::run_module(&spec(), source, run)
 }

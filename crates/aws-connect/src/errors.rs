@@ -9,8 +9,22 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use serde_json::json;
+use serde::Serialize;
 use std::error::Error as StdError;
+
+/// `error` in a failure: what the service said, as botocore's ClientError carries it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorDetails {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// `response_metadata` in a failure: the answer's status and request id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResponseMetadata {
+    pub http_status_code: u16,
+    pub request_id: Option<String>,
+}
 
 /// Every message of an error chain, joined with ": ", each said once.
 fn chain_text(err: &(dyn StdError + 'static)) -> String {
@@ -127,10 +141,13 @@ where
         }
     };
     Failure::new(prefixed(context, text))
-        .with("error", json!({ "code": code, "message": message }))
+        .with("error", ErrorDetails { code, message })
         .with(
             "response_metadata",
-            json!({ "http_status_code": status, "request_id": request_id }),
+            ResponseMetadata {
+                http_status_code: status,
+                request_id,
+            },
         )
 }
 

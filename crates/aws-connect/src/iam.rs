@@ -3,6 +3,9 @@
 use crate::{sdk_failure, sts::iso8601, Aws};
 use ansible_module::Failure;
 use aws_sdk_iam::types::{AccessKeyMetadata, StatusType};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
 use serde::Serialize;
 
@@ -19,7 +22,8 @@ pub fn client(aws: &Aws) -> aws_sdk_iam::Client {
 pub struct AccessKey {
     pub access_key_id: String,
     pub create_date: String,
-    pub status: String,
+    #[serde(serialize_with = "status_text")]
+    pub status: StatusType,
     pub user_name: String,
     #[serde(skip)]
     created: Option<DateTime>,
@@ -35,7 +39,7 @@ impl AccessKey {
         AccessKey {
             access_key_id: access_key_id.to_owned(),
             create_date: created.as_ref().map(iso8601).unwrap_or_default(),
-            status: status.as_str().to_owned(),
+            status: status.clone(),
             user_name: user_name.to_owned(),
             created,
         }
@@ -51,16 +55,17 @@ impl AccessKey {
     }
 
     pub fn is_active(&self) -> bool {
-        self.status == StatusType::Active.as_str()
+        self.status == StatusType::Active
     }
 
     /// The same key with another status.
-    pub fn with_status(&self, status: &StatusType) -> Self {
-        AccessKey {
-            status: status.as_str().to_owned(),
-            ..self.clone()
-        }
+    pub fn with_status(self, status: StatusType) -> Self {
+        AccessKey { status, ..self }
     }
+}
+
+fn status_text<S: serde::Serializer>(status: &StatusType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status.as_str())
 }
 
 /// The status an `active` option asks for.
@@ -72,39 +77,89 @@ pub fn status(active: bool) -> StatusType {
     }
 }
 
-/// The user's access keys, oldest first. An unknown user has none (as in amazon.aws); the
-/// second value says whether IAM knew the user.
+/// What IAM's answer to a call on a named entity means when the entity does not exist.
+pub enum Missing<T> {
+    /// The call succeeded.
+    Found(T),
+    /// IAM answered NoSuchEntity.
+    NoSuchEntity,
+}
+
+/// Tells IAM's NoSuchEntity apart from the other errors of a call on a user or a key; the other
+/// errors become failures of `operation`, prefixed with `context`.
+pub fn unless_missing<T, E>(
+    aws: &Aws,
+    operation: &str,
+    context: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<Missing<T>, Failure>
+where
+    E: NoSuchEntity + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(value) => Ok(Missing::Found(value)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(NoSuchEntity::no_such_entity) =>
+        {
+            Ok(Missing::NoSuchEntity)
+        }
+        Err(e) => Err(sdk_failure(aws, "iam", operation, Some(context), e)),
+    }
+}
+
+/// The IAM errors that can say NoSuchEntity.
+pub trait NoSuchEntity {
+    fn no_such_entity(&self) -> bool;
+}
+
+macro_rules! no_such_entity {
+    ($($error:ty),*) => {$(
+        impl NoSuchEntity for $error {
+            fn no_such_entity(&self) -> bool {
+                self.is_no_such_entity_exception()
+            }
+        }
+    )*};
+}
+
+no_such_entity!(
+    aws_sdk_iam::operation::list_access_keys::ListAccessKeysError,
+    aws_sdk_iam::operation::delete_access_key::DeleteAccessKeyError,
+    aws_sdk_iam::operation::update_access_key::UpdateAccessKeyError
+);
+
+/// A user's access keys, oldest first. An unknown user has none (as in amazon.aws).
+#[derive(Debug, Clone, Default)]
+pub struct UserKeys {
+    pub keys: Vec<AccessKey>,
+    /// Whether IAM knew the user.
+    pub user_exists: bool,
+}
+
+/// The user's access keys, every page, oldest first.
 pub async fn list_access_keys(
     aws: &Aws,
     iam: &aws_sdk_iam::Client,
     user: &str,
-) -> Result<(Vec<AccessKey>, bool), Failure> {
+) -> Result<UserKeys, Failure> {
     let mut keys = Vec::new();
     let mut marker = None;
     loop {
-        let page = match iam
+        let sent = iam
             .list_access_keys()
             .user_name(user)
             .set_marker(marker)
             .send()
-            .await
-        {
-            Ok(page) => page,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
-            {
-                return Ok((Vec::new(), false))
-            }
-            Err(e) => {
-                return Err(sdk_failure(
-                    aws,
-                    "iam",
-                    "ListAccessKeys",
-                    Some("Failed to get access keys for user"),
-                    e,
-                ))
-            }
+            .await;
+        let page = match unless_missing(
+            aws,
+            "ListAccessKeys",
+            "Failed to get access keys for user",
+            sent,
+        )? {
+            Missing::Found(page) => page,
+            Missing::NoSuchEntity => return Ok(UserKeys::default()),
         };
         keys.extend(
             page.access_key_metadata()
@@ -118,5 +173,139 @@ pub async fn list_access_keys(
     }
     // Oldest first; a key without a date (never seen from AWS) sorts first, like None in Python.
     keys.sort_by_key(|k| k.created.map(|d| (d.secs(), d.subsec_nanos())));
-    Ok((keys, true))
+    Ok(UserKeys {
+        keys,
+        user_exists: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_module, Answer, Replay};
+    use crate::{connect, module_spec, AwsOptions, IAM_RETRIES};
+    use ansible_module::{ModuleOptions, Outcome, Report};
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Deserialize)]
+    struct Opts {
+        #[serde(flatten)]
+        aws: AwsOptions,
+    }
+
+    impl ModuleOptions for Opts {}
+
+    fn page(keys: &[(&str, &str)], marker: Option<&str>) -> Answer {
+        let members: String = keys
+            .iter()
+            .map(|(id, date)| {
+                format!(
+                    "<member><UserName>u</UserName><AccessKeyId>{id}</AccessKeyId>\
+                     <Status>Active</Status><CreateDate>{date}</CreateDate></member>"
+                )
+            })
+            .collect();
+        let more = match marker {
+            Some(m) => format!("<IsTruncated>true</IsTruncated><Marker>{m}</Marker>"),
+            None => "<IsTruncated>false</IsTruncated>".to_owned(),
+        };
+        Answer::ok(format!(
+            "<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+             <ListAccessKeysResult><UserName>u</UserName><AccessKeyMetadata>{members}\
+             </AccessKeyMetadata>{more}</ListAccessKeysResult></ListAccessKeysResponse>"
+        ))
+    }
+
+    fn list(replay: &Replay) -> Report {
+        let io = replay.io();
+        run_module(&module_spec("t", &[]), json!({}), async |ctx, o: Opts| {
+            let aws = connect(ctx, &o.aws, &io, IAM_RETRIES).await?;
+            let listed = list_access_keys(&aws, &client(&aws), "u").await?;
+            Ok(Outcome::changed(false)
+                .with("keys", listed.keys)
+                .with("user_exists", listed.user_exists))
+        })
+    }
+
+    #[test]
+    fn every_page_is_read_and_keys_come_oldest_first() {
+        let replay = Replay::new([
+            page(&[("AKIANEWER", "2025-02-01T00:00:00Z")], Some("m1")),
+            page(&[("AKIAOLDER", "2024-02-01T00:00:00Z")], None),
+        ]);
+        let r = list(&replay);
+        assert_eq!(r.exit_code, 0, "{}", r.json);
+        let ids: Vec<&str> = r.json["keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k["access_key_id"].as_str())
+            .collect();
+        assert_eq!(ids, ["AKIAOLDER", "AKIANEWER"]);
+        assert_eq!(
+            r.json["keys"][0]["create_date"],
+            "2024-02-01T00:00:00+00:00"
+        );
+        assert_eq!(r.json["keys"][0]["status"], "Active");
+        assert_eq!(r.json["user_exists"], true);
+        let sent = replay.sent();
+        assert_eq!(sent.len(), 2);
+        assert!(sent[1].contains("Marker=m1"), "{}", sent[1]);
+    }
+
+    #[test]
+    fn an_unknown_user_has_no_keys() {
+        let replay = Replay::new([Answer::error(404, "NoSuchEntity", "no user u")]);
+        let r = list(&replay);
+        assert_eq!(r.json["keys"], json!([]));
+        assert_eq!(r.json["user_exists"], false);
+    }
+
+    #[test]
+    fn a_service_error_reads_as_botocore_says_it() {
+        let replay = Replay::new([Answer::error(403, "AccessDenied", "not allowed")]);
+        let r = list(&replay);
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(
+            r.json["msg"],
+            "Failed to get access keys for user: An error occurred (AccessDenied) when calling \
+             the ListAccessKeys operation: not allowed"
+        );
+        assert_eq!(
+            r.json["error"],
+            json!({"code": "AccessDenied", "message": "not allowed"})
+        );
+        assert_eq!(
+            r.json["response_metadata"],
+            json!({"http_status_code": 403, "request_id": "req-AccessDenied"})
+        );
+        assert_eq!(replay.actions(), ["ListAccessKeys"], "no retry of a 403");
+    }
+
+    #[test]
+    fn an_answer_without_a_code_shows_the_status_and_the_body() {
+        let replay = Replay::new([Answer::Http(502, b"bad gateway".to_vec())]);
+        let r = list(&replay);
+        assert_eq!(
+            r.json["msg"],
+            "Failed to get access keys for user: The ListAccessKeys call to \
+             \"http://127.0.0.1:9\" failed with HTTP status 502 and no error code in the \
+             response: bad gateway"
+        );
+        assert_eq!(replay.sent().len(), 11, "IAM calls are tried 11 times");
+    }
+
+    #[test]
+    fn no_connection_names_the_endpoint() {
+        let r = list(&Replay::new([Answer::Io]));
+        let msg = r.json["msg"].as_str().unwrap_or_default();
+        assert!(
+            msg.starts_with(
+                "Failed to get access keys for user: Could not connect to the endpoint URL: \
+                 \"http://127.0.0.1:9\""
+            ),
+            "{msg}"
+        );
+    }
 }

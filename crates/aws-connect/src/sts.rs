@@ -1,8 +1,9 @@
-//! What the STS modules return, shaped as the Python modules shape it.
+//! What the STS modules share: the credentials and user they return, shaped as the Python
+//! modules shape them, and the options, checks and result of a role assumption.
 
 use crate::errors::{error_code, xml_tag};
-use crate::{sdk_failure, validate, Aws};
-use ansible_module::{Failure, Outcome};
+use crate::{limits, sdk_failure, Aws};
+use ansible_module::{Failure, Opt, Outcome, Type};
 use aws_sdk_sts::types::{AssumedRoleUser, Credentials, PolicyDescriptorType};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
@@ -14,7 +15,8 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
 /// RFC 3339 in whole seconds with `+00:00`, as Python's `isoformat()` prints AWS's dates
@@ -30,22 +32,48 @@ pub fn iso8601(t: &DateTime) -> String {
     }
 }
 
-/// `sts_creds`: access_key, secret_key, session_token, expiration, in that order.
-pub fn sts_creds(c: &Credentials) -> Value {
-    json!({
-        "access_key": c.access_key_id(),
-        "secret_key": c.secret_access_key(),
-        "session_token": c.session_token(),
-        "expiration": iso8601(c.expiration()),
-    })
+/// `sts_creds`: temporary credentials, keys in the Python modules' order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StsCredentials {
+    pub access_key: String,
+    pub secret_key: String,
+    pub session_token: String,
+    pub expiration: String,
+}
+
+impl From<&Credentials> for StsCredentials {
+    fn from(c: &Credentials) -> Self {
+        StsCredentials {
+            access_key: c.access_key_id().to_owned(),
+            secret_key: c.secret_access_key().to_owned(),
+            session_token: c.session_token().to_owned(),
+            expiration: iso8601(c.expiration()),
+        }
+    }
 }
 
 /// `sts_user`: the assumed role's ID and ARN.
-pub fn sts_user(u: &AssumedRoleUser) -> Value {
-    json!({
-        "assumed_role_id": u.assumed_role_id(),
-        "arn": u.arn(),
-    })
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StsUser {
+    pub assumed_role_id: String,
+    pub arn: String,
+}
+
+impl From<&AssumedRoleUser> for StsUser {
+    fn from(u: &AssumedRoleUser) -> Self {
+        StsUser {
+            assumed_role_id: u.assumed_role_id().to_owned(),
+            arn: u.arn().to_owned(),
+        }
+    }
+}
+
+/// The result of a call that returns credentials: `changed` and `sts_creds`, returned whole
+/// (they are new secrets, never masked).
+pub fn issued(operation: &str, credentials: Option<&Credentials>) -> Result<Outcome, Failure> {
+    let credentials = credentials
+        .ok_or_else(|| Failure::new(format!("{operation} answered without credentials")))?;
+    Ok(Outcome::changed(true).with_issued("sts_creds", StsCredentials::from(credentials)))
 }
 
 /// Ceph RGW names the assumed role's ID `<AssumeRoleId>` where AWS says `<AssumedRoleId>`, so
@@ -83,26 +111,64 @@ impl Intercept for RoleIdFallback {
     }
 }
 
-/// The session policies of a role assumption, as the request takes them: the inline
-/// `policy` (a JSON string, or a dict sent as JSON) and the managed `policy_arns`.
-pub type SessionPolicies = (Option<String>, Option<Vec<PolicyDescriptorType>>);
+/// The options every role assumption takes; both role modules declare them through this list.
+pub const ROLE_SESSION_OPTIONS: &[Opt] = &[
+    Opt::str("role_arn").required(),
+    Opt::str("role_session_name").required(),
+    Opt::new("policy", Type::Raw),
+    Opt::list("policy_arns", Type::Str),
+    Opt::int("duration_seconds"),
+];
 
-pub fn session_policies(
-    policy: Option<&Value>,
-    arns: Option<&Vec<String>>,
-) -> Result<SessionPolicies, Failure> {
-    let policy = policy
-        .map(|p| validate::policy_document("policy", p))
-        .transpose()?;
-    if let Some(arns) = arns {
-        validate::policy_arns("policy_arns", arns)?;
+/// [`ROLE_SESSION_OPTIONS`] after validation. Flatten it into a role module's options struct.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RoleSession {
+    pub role_arn: String,
+    pub role_session_name: String,
+    /// An inline session policy: a JSON string, or a dict sent as JSON.
+    pub policy: Option<Value>,
+    /// Managed session policies.
+    pub policy_arns: Option<Vec<String>>,
+    pub duration_seconds: Option<i64>,
+}
+
+impl RoleSession {
+    /// AWS's limits: the role's ARN, a session name, a duration of 900 to 43200 seconds, and
+    /// the session policies. Run once, before any call and in check mode.
+    pub fn check(&self) -> Result<(), Failure> {
+        limits::role_arn("role_arn", &self.role_arn)?;
+        limits::session_name("role_session_name", &self.role_session_name)?;
+        if let Some(d) = self.duration_seconds {
+            limits::duration("duration_seconds", "DurationSeconds", d, 900, 43_200)?;
+        }
+        if let Some(policy) = &self.policy {
+            limits::policy_document("policy", policy)?;
+        }
+        if let Some(arns) = &self.policy_arns {
+            limits::policy_arns("policy_arns", arns)?;
+        }
+        Ok(())
     }
-    let arns = arns.filter(|a| !a.is_empty()).map(|arns| {
-        arns.iter()
-            .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
-            .collect()
-    });
-    Ok((policy, arns))
+
+    /// The inline policy as the request takes it (checked by [`RoleSession::check`]).
+    pub fn policy_document(&self) -> Option<String> {
+        self.policy.as_ref().map(limits::policy_text)
+    }
+
+    /// The managed policies as the request takes them; none when the list is empty.
+    pub fn policy_descriptors(&self) -> Option<Vec<PolicyDescriptorType>> {
+        let arns = self.policy_arns.as_ref().filter(|a| !a.is_empty())?;
+        Some(
+            arns.iter()
+                .map(|arn| PolicyDescriptorType::builder().arn(arn).build())
+                .collect(),
+        )
+    }
+
+    /// The duration as the request takes it (in range after [`RoleSession::check`]).
+    pub fn duration(&self) -> Option<i32> {
+        self.duration_seconds.and_then(|d| i32::try_from(d).ok())
+    }
 }
 
 /// A failed role assumption; a policy the service refuses reads as in amazon.aws.
@@ -116,28 +182,29 @@ where
     sdk_failure(aws, "sts", operation, context, err)
 }
 
+/// What a role assumption answered, in the parts the result is made of.
+pub struct RoleAnswer<'a> {
+    pub operation: &'a str,
+    pub credentials: Option<&'a Credentials>,
+    pub user: Option<&'a AssumedRoleUser>,
+    pub source_identity: Option<String>,
+    pub role_id: &'a RoleIdFallback,
+}
+
 /// The result of a role assumption: `changed`, `sts_creds` and `sts_user` as amazon.aws
 /// returns them, plus `source_identity` when AWS sent one.
-pub fn role_credentials(
-    operation: &str,
-    credentials: Option<Credentials>,
-    user: Option<AssumedRoleUser>,
-    source_identity: Option<String>,
-    role_id: &RoleIdFallback,
-) -> Result<Outcome, Failure> {
-    let credentials = credentials
-        .ok_or_else(|| Failure::new(format!("{operation} answered without credentials")))?;
-    let mut outcome = Outcome::changed(true).with_issued("sts_creds", sts_creds(&credentials));
-    if let Some(user) = user {
-        let mut user_json = sts_user(&user);
-        if user.assumed_role_id().is_empty() {
-            if let Some(id) = role_id.take() {
-                user_json["assumed_role_id"] = Value::String(id);
+pub fn role_credentials(answer: RoleAnswer<'_>) -> Result<Outcome, Failure> {
+    let mut outcome = issued(answer.operation, answer.credentials)?;
+    if let Some(user) = answer.user {
+        let mut sts_user = StsUser::from(user);
+        if sts_user.assumed_role_id.is_empty() {
+            if let Some(id) = answer.role_id.take() {
+                sts_user.assumed_role_id = id;
             }
         }
-        outcome = outcome.with("sts_user", user_json);
+        outcome = outcome.with("sts_user", sts_user);
     }
-    if let Some(id) = source_identity {
+    if let Some(id) = answer.source_identity {
         outcome = outcome.with("source_identity", id);
     }
     Ok(outcome)
@@ -166,7 +233,8 @@ mod tests {
             .expiration(DateTime::from_secs(0))
             .build()
             .expect("all required fields set");
-        let keys: Vec<String> = sts_creds(&c)
+        let keys: Vec<String> = serde_json::to_value(StsCredentials::from(&c))
+            .expect("serialisable")
             .as_object()
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();

@@ -1,11 +1,21 @@
 //! iam_access_key: create, rotate, enable, disable and delete the access keys of an IAM user.
 //! A drop-in for amazon.aws.iam_access_key.
 
-use ansible_module::{Context, Failure, Lit, ModuleOptions, ModuleSpec, Opt, Outcome, RequiredIf};
-use aws_connect::iam::{self, AccessKey};
-use aws_connect::{sdk_failure, Aws, AwsOptions};
+use ansible_module::{
+    Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome, RequiredIf,
+};
+use aws_connect::iam::{self, AccessKey, Missing, UserKeys};
+use aws_connect::{limits, sdk_failure, Aws, AwsOptions, Io};
 use aws_credential_types::provider::ProvideCredentials;
-use serde::Deserialize;
+use aws_sdk_iam::types::StatusType;
+use serde::{Deserialize, Serialize};
+
+/// The module, for the multi-call executable's table.
+pub const MODULE: Module = Module {
+    spec,
+    main,
+    options_round_trip: ansible_module::options_round_trip::<Options>,
+};
 
 fn spec() -> ModuleSpec {
     aws_connect::module_spec(
@@ -29,14 +39,14 @@ fn spec() -> ModuleSpec {
     .supports_check_mode()
 }
 
-#[derive(Debug, Deserialize, PartialEq, Clone, Copy)]
+#[derive(Debug, Deserialize, Serialize, PartialEq, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
 enum State {
     Present,
     Absent,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct Options {
     #[serde(flatten)]
     aws: AwsOptions,
@@ -52,7 +62,7 @@ impl ModuleOptions for Options {
     /// `rotate_keys: false` next to an id fails there. Only a rotation asked for alongside an
     /// id is contradictory; `false` is accepted (documented in the README).
     fn check(&self) -> Result<(), Failure> {
-        aws_connect::validate::user_name("user_name", &self.user_name)?;
+        limits::user_name("user_name", &self.user_name)?;
         if self.rotate_keys && self.id.is_some() {
             return Err(Failure::new(
                 "parameters are mutually exclusive: rotate_keys|id",
@@ -66,61 +76,84 @@ const CREATE: &str = "Failed to create access key for user";
 const UPDATE: &str = "Failed to update access key for user";
 const DELETE: &str = "Failed to delete access key for user";
 
-async fn delete_key(ctx: &Context, aws: &Aws, o: &Options, id: &str) -> Result<Outcome, Failure> {
-    let iam = iam::client(aws);
-    let (keys, _) = iam::list_access_keys(aws, &iam, &o.user_name).await?;
-    if id.is_empty() || !keys.iter().any(|k| k.access_key_id == id) {
+/// One task's view of a user's keys: the module's options, the connection and the client.
+struct Keys<'a> {
+    aws: &'a Aws,
+    iam: aws_sdk_iam::Client,
+    user: &'a str,
+}
+
+impl Keys<'_> {
+    async fn list(&self) -> Result<UserKeys, Failure> {
+        iam::list_access_keys(self.aws, &self.iam, self.user).await
+    }
+
+    /// Deletes a key; whether it existed (someone else may have deleted it since the listing).
+    async fn delete(&self, id: &str) -> Result<bool, Failure> {
+        let sent = self
+            .iam
+            .delete_access_key()
+            .user_name(self.user)
+            .access_key_id(id)
+            .send()
+            .await;
+        let deleted = iam::unless_missing(self.aws, "DeleteAccessKey", DELETE, sent)?;
+        Ok(matches!(deleted, Missing::Found(_)))
+    }
+
+    /// Sets a key's status; `context` prefixes a failure's message.
+    async fn set_status(
+        &self,
+        id: &str,
+        status: StatusType,
+        context: Option<&str>,
+    ) -> Result<(), Failure> {
+        self.iam
+            .update_access_key()
+            .user_name(self.user)
+            .access_key_id(id)
+            .status(status)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_failure(self.aws, "iam", "UpdateAccessKey", context, e))
+    }
+}
+
+async fn delete_key(ctx: &Context, keys: &Keys<'_>, id: &str) -> Result<Outcome, Failure> {
+    let listed = keys.list().await?;
+    if id.is_empty() || !listed.keys.iter().any(|k| k.access_key_id == id) {
         return Ok(Outcome::changed(false));
     }
     if ctx.check_mode() {
         return Ok(Outcome::changed(true));
     }
-    match iam
-        .delete_access_key()
-        .user_name(&o.user_name)
-        .access_key_id(id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(Outcome::changed(true)),
-        // Deleted by someone else since the listing: the state asked for holds.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            Ok(Outcome::changed(false))
-        }
-        Err(e) => Err(sdk_failure(aws, "iam", "DeleteAccessKey", Some(DELETE), e)),
-    }
+    // Deleted by someone else since the listing: the state asked for holds.
+    Ok(Outcome::changed(keys.delete(id).await?))
 }
 
-async fn update_key(ctx: &Context, aws: &Aws, o: &Options, id: &str) -> Result<Outcome, Failure> {
-    let iam = iam::client(aws);
-    let (keys, _) = iam::list_access_keys(aws, &iam, &o.user_name).await?;
-    let Some(key) = keys.into_iter().find(|k| k.access_key_id == id) else {
+async fn update_key(
+    ctx: &Context,
+    keys: &Keys<'_>,
+    id: &str,
+    active: Option<bool>,
+) -> Result<Outcome, Failure> {
+    let listed = keys.list().await?;
+    let Some(key) = listed.keys.into_iter().find(|k| k.access_key_id == id) else {
         return Err(Failure::new(format!(
             "Access key \"{id}\" not found attached to User \"{}\"",
-            o.user_name
+            keys.user
         )));
     };
-    let Some(active) = o.active else {
-        return Ok(Outcome::changed(false).with("access_key", key));
+    let status = match active {
+        Some(active) if key.is_active() != active => iam::status(active),
+        _ => return Ok(Outcome::changed(false).with("access_key", key)),
     };
-    if key.is_active() == active {
-        return Ok(Outcome::changed(false).with("access_key", key));
-    }
-    let status = iam::status(active);
     // In check mode the result shows the status the real run will leave.
     if !ctx.check_mode() {
-        iam.update_access_key()
-            .user_name(&o.user_name)
-            .access_key_id(id)
-            .status(status.clone())
-            .send()
-            .await
-            .map_err(|e| sdk_failure(aws, "iam", "UpdateAccessKey", Some(UPDATE), e))?;
+        keys.set_status(id, status.clone(), Some(UPDATE)).await?;
     }
-    Ok(Outcome::changed(true).with("access_key", key.with_status(&status)))
+    Ok(Outcome::changed(true).with("access_key", key.with_status(status)))
 }
 
 /// The access key id this task signs its requests with, if it can be told.
@@ -130,77 +163,107 @@ async fn signing_key_id(aws: &Aws) -> Option<String> {
     Some(creds.access_key_id().to_owned())
 }
 
-async fn create_key(ctx: &mut Context, aws: &Aws, o: &Options) -> Result<Outcome, Failure> {
-    let iam = iam::client(aws);
-    let (keys, user_known) = iam::list_access_keys(aws, &iam, &o.user_name).await?;
-    // At AWS's limit of two keys, rotation deletes the oldest to make room.
-    let oldest = match &keys[..] {
-        [oldest, _, ..] if o.rotate_keys => Some(oldest.access_key_id.clone()),
+/// What a create will do to the user's existing keys.
+struct CreatePlan {
+    listed: UserKeys,
+    /// The oldest key, which a rotation at AWS's limit of two deletes to make room.
+    rotated_out: Option<String>,
+}
+
+async fn plan_create(keys: &Keys<'_>, rotate: bool) -> Result<CreatePlan, Failure> {
+    let listed = keys.list().await?;
+    let rotated_out = match &listed.keys[..] {
+        [oldest, _, ..] if rotate => Some(oldest.access_key_id.clone()),
         _ => None,
     };
-
-    if let Some(old) = &oldest {
-        if signing_key_id(aws).await.as_deref() == Some(old.as_str()) {
+    if let Some(old) = &rotated_out {
+        if signing_key_id(keys.aws).await.as_deref() == Some(old.as_str()) {
             return Err(Failure::new(format!(
                 "rotate_keys would delete the oldest access key {old} of user {}, but that is \
                  the key this task signs its requests with: the create that follows would then \
                  be refused and the user left with one key. Nothing was changed. Run the task \
                  with other credentials (another user's, or a role's).",
-                o.user_name
+                keys.user
             )));
         }
     }
+    Ok(CreatePlan {
+        listed,
+        rotated_out,
+    })
+}
 
-    if ctx.check_mode() {
-        if !user_known {
-            ctx.warn(format!(
-                "IAM user {} was not found: creating its access key will fail unless the user \
-                 is created first.",
-                o.user_name
-            ));
-        } else if keys.len() >= 2 && oldest.is_none() {
-            ctx.warn(format!(
-                "IAM user {} already has {} access keys, the AWS limit: creating another will \
-                 fail unless rotate_keys is true or a key is deleted first.",
-                o.user_name,
-                keys.len()
-            ));
-        }
-        let outcome = Outcome::changed(true);
-        return Ok(match oldest {
-            Some(old) => outcome.with("deleted_access_key_id", old),
-            None => outcome,
-        });
+/// Check mode: what the create would do, with a warning where the real run would fail.
+fn preview_create(ctx: &mut Context, user: &str, plan: CreatePlan) -> Outcome {
+    let count = plan.listed.keys.len();
+    if !plan.listed.user_exists {
+        ctx.warn(format!(
+            "IAM user {user} was not found: creating its access key will fail unless the user \
+             is created first."
+        ));
+    } else if count >= 2 && plan.rotated_out.is_none() {
+        ctx.warn(format!(
+            "IAM user {user} already has {count} access keys, the AWS limit: creating another \
+             will fail unless rotate_keys is true or a key is deleted first."
+        ));
     }
+    with_rotated_out(Outcome::changed(true), plan.rotated_out.as_deref())
+}
 
-    if let Some(old) = &oldest {
-        match iam
-            .delete_access_key()
-            .user_name(&o.user_name)
-            .access_key_id(old)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) => {}
-            Err(e) => return Err(sdk_failure(aws, "iam", "DeleteAccessKey", Some(DELETE), e)),
-        }
+fn with_rotated_out(outcome: Outcome, rotated_out: Option<&str>) -> Outcome {
+    match rotated_out {
+        Some(old) => outcome.with("deleted_access_key_id", old),
+        None => outcome,
     }
+}
 
-    let created = match iam.create_access_key().user_name(&o.user_name).send().await {
+fn failure_with_rotated_out(failure: Failure, rotated_out: Option<&str>) -> Failure {
+    match rotated_out {
+        Some(old) => failure.with("deleted_access_key_id", old),
+        None => failure,
+    }
+}
+
+/// A key just created, with its secret, which exists nowhere else: every result from here on
+/// carries it.
+struct NewKey {
+    key: AccessKey,
+    secret: String,
+}
+
+impl NewKey {
+    fn into_failure(self, failure: Failure) -> Failure {
+        failure
+            .with_issued("access_key_id", &self.key.access_key_id)
+            .with_issued("secret_access_key", &self.secret)
+            .with_issued("access_key", &self.key)
+    }
+    fn into_outcome(self) -> Outcome {
+        Outcome::changed(true)
+            .with_issued("access_key_id", &self.key.access_key_id)
+            .with_issued("secret_access_key", self.secret)
+            .with_issued("access_key", self.key)
+    }
+}
+
+async fn create(keys: &Keys<'_>, rotated_out: Option<&str>) -> Result<NewKey, Failure> {
+    let created = match keys
+        .iam
+        .create_access_key()
+        .user_name(keys.user)
+        .send()
+        .await
+    {
         Ok(created) => created,
         Err(e) => {
-            let failure = sdk_failure(aws, "iam", "CreateAccessKey", Some(CREATE), e);
-            return Err(match &oldest {
-                Some(old) => failure
-                    .map_msg(|m| {
-                        format!("{m} (the rotation had already deleted the oldest key {old})")
-                    })
-                    .with("deleted_access_key_id", old),
+            let failure = sdk_failure(keys.aws, "iam", "CreateAccessKey", Some(CREATE), e);
+            let failure = match rotated_out {
+                Some(old) => failure.map_msg(|m| {
+                    format!("{m} (the rotation had already deleted the oldest key {old})")
+                }),
                 None => failure,
-            });
+            };
+            return Err(failure_with_rotated_out(failure, rotated_out));
         }
     };
     let Some(new) = created.access_key() else {
@@ -208,73 +271,197 @@ async fn create_key(ctx: &mut Context, aws: &Aws, o: &Options) -> Result<Outcome
             "{CREATE}: CreateAccessKey answered without a key"
         )));
     };
-    let mut key = AccessKey::new(
-        new.access_key_id(),
-        new.create_date().copied(),
-        new.status(),
-        new.user_name(),
-    );
-    let secret = new.secret_access_key().to_owned();
-
-    // From here on the new secret exists only in this process: every result carries it.
-    if o.active == Some(false) {
-        let inactive = iam::status(false);
-        if let Err(e) = iam
-            .update_access_key()
-            .user_name(&o.user_name)
-            .access_key_id(&key.access_key_id)
-            .status(inactive.clone())
-            .send()
-            .await
-        {
-            let failure = sdk_failure(aws, "iam", "UpdateAccessKey", None, e).map_msg(|m| {
-                format!(
-                    "Created access key {} for user {}, but failed to make it inactive; it is \
-                     active, and its secret is in this result (secret_access_key): {m}",
-                    key.access_key_id, o.user_name
-                )
-            });
-            let failure = failure
-                .with_issued("access_key_id", &key.access_key_id)
-                .with_issued("secret_access_key", &secret)
-                .with_issued("access_key", &key);
-            return Err(match &oldest {
-                Some(old) => failure.with("deleted_access_key_id", old),
-                None => failure,
-            });
-        }
-        key = key.with_status(&inactive);
-    }
-
-    let outcome = Outcome::changed(true)
-        .with_issued("access_key_id", &key.access_key_id)
-        .with_issued("secret_access_key", secret)
-        .with_issued("access_key", &key);
-    Ok(match oldest {
-        Some(old) => outcome.with("deleted_access_key_id", old),
-        None => outcome,
+    Ok(NewKey {
+        key: AccessKey::new(
+            new.access_key_id(),
+            new.create_date().copied(),
+            new.status(),
+            new.user_name(),
+        ),
+        secret: new.secret_access_key().to_owned(),
     })
 }
 
-async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect_with(ctx, &o.aws, aws_connect::IAM_RETRIES).await?;
+async fn create_key(ctx: &mut Context, keys: &Keys<'_>, o: &Options) -> Result<Outcome, Failure> {
+    let plan = plan_create(keys, o.rotate_keys).await?;
+    if ctx.check_mode() {
+        return Ok(preview_create(ctx, keys.user, plan));
+    }
+    let rotated_out = plan.rotated_out.as_deref();
+    if let Some(old) = rotated_out {
+        keys.delete(old).await?;
+    }
+    let mut new = create(keys, rotated_out).await?;
+    if o.active == Some(false) {
+        let made_inactive = keys
+            .set_status(&new.key.access_key_id, StatusType::Inactive, None)
+            .await;
+        if let Err(failure) = made_inactive {
+            let failure = failure.map_msg(|m| {
+                format!(
+                    "Created access key {} for user {}, but failed to make it inactive; it is \
+                     active, and its secret is in this result (secret_access_key): {m}",
+                    new.key.access_key_id, keys.user
+                )
+            });
+            let failure = new.into_failure(failure);
+            return Err(failure_with_rotated_out(failure, rotated_out));
+        }
+        new.key = new.key.with_status(StatusType::Inactive);
+    }
+    Ok(with_rotated_out(new.into_outcome(), rotated_out))
+}
+
+async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::IAM_RETRIES).await?;
+    let keys = Keys {
+        aws: &aws,
+        iam: iam::client(&aws),
+        user: &o.user_name,
+    };
     match (o.state, o.id.as_deref()) {
         // required_if guarantees an id for absent.
-        (State::Absent, id) => delete_key(ctx, &aws, &o, id.unwrap_or_default()).await,
-        (State::Present, Some(id)) if !id.is_empty() => update_key(ctx, &aws, &o, id).await,
-        (State::Present, _) => create_key(ctx, &aws, &o).await,
+        (State::Absent, id) => delete_key(ctx, &keys, id.unwrap_or_default()).await,
+        (State::Present, Some(id)) if !id.is_empty() => update_key(ctx, &keys, id, o.active).await,
+        (State::Present, _) => create_key(ctx, &keys, &o).await,
     }
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).
-pub fn main(source: ansible_module::ArgsSource) -> ! {
+fn main(source: ansible_module::ArgsSource) -> ! {
     aws_connect::run_module(&spec(), source, run)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_connect::testing::{self, Answer, Replay, CANNED_ACCESS_KEY};
     use serde_json::{json, Value};
+
+    const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+    fn listed(ids: &[&str]) -> Answer {
+        let members: String = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                format!(
+                    "<member><UserName>u</UserName><AccessKeyId>{id}</AccessKeyId>\
+                     <Status>Active</Status><CreateDate>202{i}-01-01T00:00:00Z</CreateDate>\
+                     </member>"
+                )
+            })
+            .collect();
+        Answer::ok(format!(
+            "<ListAccessKeysResponse xmlns=\"{IAM_NS}\"><ListAccessKeysResult>\
+             <AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>\
+             </ListAccessKeysResult></ListAccessKeysResponse>"
+        ))
+    }
+
+    fn created() -> Answer {
+        Answer::ok(format!(
+            "<CreateAccessKeyResponse xmlns=\"{IAM_NS}\"><CreateAccessKeyResult><AccessKey>\
+             <UserName>u</UserName><AccessKeyId>AKIACREATED</AccessKeyId><Status>Active</Status>\
+             <SecretAccessKey>new-secret-value</SecretAccessKey>\
+             <CreateDate>2026-01-01T00:00:00Z</CreateDate></AccessKey></CreateAccessKeyResult>\
+             </CreateAccessKeyResponse>"
+        ))
+    }
+
+    fn done(operation: &str) -> Answer {
+        Answer::ok(format!(
+            "<{operation}Response xmlns=\"{IAM_NS}\"><ResponseMetadata><RequestId>r</RequestId>\
+             </ResponseMetadata></{operation}Response>"
+        ))
+    }
+
+    fn task(args: Value, replay: &Replay) -> ansible_module::Report {
+        let io = replay.io();
+        testing::run_module(&spec(), args, async |ctx, o: Options| {
+            run(ctx, o, &io).await
+        })
+    }
+
+    #[test]
+    fn a_failed_create_after_a_rotation_says_the_old_key_is_gone() {
+        let replay = Replay::new([
+            listed(&["AKIAOLDEST", "AKIANEWER"]),
+            done("DeleteAccessKey"),
+            Answer::error(409, "LimitExceeded", "too many keys"),
+        ]);
+        let r = task(json!({"user_name": "u", "rotate_keys": true}), &replay);
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(
+            r.json["msg"],
+            "Failed to create access key for user: An error occurred (LimitExceeded) when \
+             calling the CreateAccessKey operation: too many keys (the rotation had already \
+             deleted the oldest key AKIAOLDEST)"
+        );
+        assert_eq!(r.json["deleted_access_key_id"], "AKIAOLDEST");
+        assert_eq!(
+            replay.actions(),
+            ["ListAccessKeys", "DeleteAccessKey", "CreateAccessKey"]
+        );
+    }
+
+    #[test]
+    fn a_rotation_never_deletes_the_key_it_signs_with() {
+        let replay = Replay::new([listed(&[CANNED_ACCESS_KEY, "AKIANEWER"])]);
+        let r = task(json!({"user_name": "u", "rotate_keys": true}), &replay);
+        let msg = r.json["msg"].as_str().unwrap_or_default();
+        assert!(
+            msg.starts_with(&format!(
+                "rotate_keys would delete the oldest access key {CANNED_ACCESS_KEY}"
+            )),
+            "{msg}"
+        );
+        assert_eq!(replay.actions(), ["ListAccessKeys"]);
+    }
+
+    #[test]
+    fn a_new_key_that_cannot_be_made_inactive_is_returned_with_its_secret() {
+        let replay = Replay::new([
+            listed(&[]),
+            created(),
+            Answer::error(403, "AccessDenied", "no UpdateAccessKey"),
+        ]);
+        let r = task(json!({"user_name": "u", "active": false}), &replay);
+        assert_eq!(r.exit_code, 1);
+        assert_eq!(
+            r.json["msg"],
+            "Created access key AKIACREATED for user u, but failed to make it inactive; it is \
+             active, and its secret is in this result (secret_access_key): An error occurred \
+             (AccessDenied) when calling the UpdateAccessKey operation: no UpdateAccessKey"
+        );
+        assert_eq!(r.json["secret_access_key"], "new-secret-value");
+        assert_eq!(r.json["access_key"]["status"], "Active");
+        assert_eq!(r.json.get("deleted_access_key_id"), None);
+    }
+
+    #[test]
+    fn a_new_inactive_key() {
+        let replay = Replay::new([listed(&[]), created(), done("UpdateAccessKey")]);
+        let r = task(json!({"user_name": "u", "enabled": false}), &replay);
+        assert_eq!(r.exit_code, 0, "{}", r.json);
+        assert_eq!(r.json["changed"], true);
+        assert_eq!(r.json["access_key_id"], "AKIACREATED");
+        assert_eq!(r.json["access_key"]["status"], "Inactive");
+        assert!(replay.sent()[2].contains("Status=Inactive"));
+    }
+
+    #[test]
+    fn a_key_deleted_meanwhile_is_no_change() {
+        let replay = Replay::new([
+            listed(&["AKIAGONE"]),
+            Answer::error(404, "NoSuchEntity", "no such key"),
+        ]);
+        let r = task(
+            json!({"user_name": "u", "id": "AKIAGONE", "state": "absent"}),
+            &replay,
+        );
+        assert_eq!((r.exit_code, &r.json["changed"]), (0, &json!(false)));
+    }
 
     fn rejected(args: Value) -> Option<String> {
         ansible_module::validation_error::<Options>(&spec(), args)

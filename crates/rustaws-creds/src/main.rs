@@ -11,32 +11,41 @@
 //!   neither the arguments nor the task's environment is written to a file or a command line.
 //!
 //! `rustaws-creds --list-modules` prints the module names (used by scripts/build, and by the
-//! action plugin to check that a newly uploaded copy runs at all).
+//! action plugin to check that a newly uploaded copy runs at all); `rustaws-creds --print-spec`
+//! prints every module's spec as JSON, which the tests compare with the documentation.
 
-use ansible_module::ArgsSource;
+use ansible_module::{ArgsSource, Module};
+use serde_json::{json, Map, Value};
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
-/// A module's entry point.
-type Main = fn(ArgsSource) -> !;
-
-/// Every module of the collection: its name and its entry point.
-const MODULES: &[(&str, Main)] = &[
-    ("aws_caller_info", aws_caller_info::main),
-    ("iam_access_key", iam_access_key::main),
-    ("iam_access_key_info", iam_access_key_info::main),
-    ("sts_assume_role", sts_assume_role::main),
-    (
-        "sts_assume_role_with_web_identity",
-        sts_assume_role_with_web_identity::main,
-    ),
-    ("sts_session_token", sts_session_token::main),
+/// Every module of the collection, in name order. A module's name, options and entry point come
+/// from its crate; this list only says which crates are served.
+const MODULES: &[Module] = &[
+    aws_caller_info::MODULE,
+    iam_access_key::MODULE,
+    iam_access_key_info::MODULE,
+    sts_assume_role::MODULE,
+    sts_assume_role_with_web_identity::MODULE,
+    sts_session_token::MODULE,
 ];
+
+/// Every module's spec, keyed by name.
+fn specs() -> Value {
+    let specs: Vec<_> = MODULES.iter().map(|m| (m.spec)()).collect();
+    let collection = specs.first().map(|s| s.collection);
+    let modules: Map<String, Value> = specs
+        .iter()
+        .map(|spec| (spec.name.to_owned(), spec.to_json()))
+        .collect();
+    json!({"collection": collection, "modules": modules})
+}
 
 /// What a command line asks for.
 #[derive(Debug, PartialEq)]
 enum Command {
     ListModules,
+    PrintSpec,
     Run {
         module: &'static str,
         source: ArgsSource,
@@ -50,25 +59,27 @@ fn module_name(program: &OsStr) -> Option<&str> {
     Some(file.strip_prefix("AnsiballZ_").unwrap_or(file))
 }
 
-/// The module's name as [`MODULES`] spells it, and its entry point.
-fn find(name: Option<&str>) -> Option<(&'static str, Main)> {
-    MODULES.iter().find(|(n, _)| Some(*n) == name).copied()
+/// The module of that name.
+fn find(name: Option<&str>) -> Option<&'static Module> {
+    let name = name?;
+    MODULES.iter().find(|m| m.name() == name)
 }
 
 fn parse(mut args: impl Iterator<Item = OsString>) -> Command {
     let program = args.next().unwrap_or_default();
     let first = args.next();
-    if let Some((module, _)) = find(module_name(&program)) {
+    if let Some(module) = find(module_name(&program)) {
         return Command::Run {
-            module,
+            module: module.name(),
             source: ArgsSource::File(first),
         };
     }
     match first {
         Some(flag) if flag == "--list-modules" => Command::ListModules,
+        Some(flag) if flag == "--print-spec" => Command::PrintSpec,
         Some(name) => match find(name.to_str()) {
-            Some((module, _)) => Command::Run {
-                module,
+            Some(module) => Command::Run {
+                module: module.name(),
                 source: args
                     .next()
                     .map_or(ArgsSource::Stdin, |f| ArgsSource::File(Some(f))),
@@ -82,17 +93,18 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Command {
 fn main() {
     match parse(std::env::args_os()) {
         Command::ListModules => {
-            for (name, _) in MODULES {
-                println!("{name}");
+            for module in MODULES {
+                println!("{}", module.name());
             }
         }
+        Command::PrintSpec => println!("{:#}", specs()),
         Command::Run { module, source } => {
-            if let Some((_, main)) = find(Some(module)) {
-                main(source)
+            if let Some(module) = find(Some(module)) {
+                (module.main)(source)
             }
         }
         Command::Unknown(name) => {
-            let known: Vec<&str> = MODULES.iter().map(|(n, _)| *n).collect();
+            let known: Vec<&str> = MODULES.iter().map(Module::name).collect();
             ansible_module::fail_early(format!(
                 "This program runs the module it is named after, or the one its first argument \
                  names, and '{name}' is none of: {}. Call it through a link named after the \
@@ -151,6 +163,10 @@ mod tests {
             Command::ListModules
         );
         assert_eq!(
+            parsed(&["rustaws-creds", "--print-spec"]),
+            Command::PrintSpec
+        );
+        assert_eq!(
             parsed(&["rustaws-creds", "nope"]),
             Command::Unknown("nope".into())
         );
@@ -184,7 +200,35 @@ mod tests {
             })
             .collect();
         documented.sort();
-        let modules: Vec<&str> = MODULES.iter().map(|(n, _)| *n).collect();
+        let modules: Vec<&str> = MODULES.iter().map(Module::name).collect();
         assert_eq!(documented, modules, "plugins/modules/*.yml vs MODULES");
+    }
+
+    #[test]
+    fn every_options_struct_reads_exactly_its_spec() {
+        for module in MODULES {
+            assert_eq!((module.options_round_trip)(&(module.spec)()), Ok(()));
+        }
+    }
+
+    #[test]
+    fn the_spec_lists_every_module_with_its_options() {
+        let specs = specs();
+        let modules = specs["modules"].as_object().expect("an object of modules");
+        assert_eq!(modules.len(), MODULES.len());
+        let token = &modules["sts_session_token"]["options"];
+        assert_eq!(token["mfa_token"]["no_log"], true);
+        assert_eq!(token["mfa_token"]["common"], false);
+        assert_eq!(token["access_key"]["common"], true);
+        assert_eq!(
+            token["access_key"]["env"],
+            json!(["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "EC2_ACCESS_KEY"])
+        );
+        let key = &modules["iam_access_key"];
+        assert_eq!(key["options"]["state"]["default"], "present");
+        assert_eq!(
+            key["required_if"],
+            json!([{"key": "state", "value": "absent", "requires": ["id"], "any": false}])
+        );
     }
 }

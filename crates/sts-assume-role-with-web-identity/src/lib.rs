@@ -2,52 +2,46 @@
 //! token (STS AssumeRoleWithWebIdentity). The call is not signed: it needs no AWS credentials,
 //! only the token, given directly or read from a file (as on EKS or with external-secrets).
 
-use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
-use aws_connect::validate as v;
-use aws_connect::AwsOptions;
-use serde::Deserialize;
-use serde_json::Value;
+use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
+use aws_connect::sts::{self, RoleAnswer, RoleSession};
+use aws_connect::{limits, AwsOptions, Io};
+use serde::{Deserialize, Serialize};
+
+/// The module, for the multi-call executable's table.
+pub const MODULE: Module = Module {
+    spec,
+    main,
+    options_round_trip: ansible_module::options_round_trip::<Options>,
+};
 
 fn spec() -> ModuleSpec {
     aws_connect::module_spec(
         "sts_assume_role_with_web_identity",
-        &[
-            Opt::str("role_arn").required(),
-            Opt::str("role_session_name").required(),
-            Opt::str("web_identity_token").no_log(),
-            Opt::new("web_identity_token_file", Type::Path),
-            Opt::str("provider_id"),
-            Opt::new("policy", Type::Raw),
-            Opt::list("policy_arns", Type::Str),
-            Opt::int("duration_seconds"),
-        ],
+        sts::ROLE_SESSION_OPTIONS,
     )
+    .options(&[
+        Opt::str("web_identity_token").no_log(),
+        Opt::new("web_identity_token_file", Type::Path),
+        Opt::str("provider_id"),
+    ])
     .mutually_exclusive(&["web_identity_token", "web_identity_token_file"])
     .required_one_of(&["web_identity_token", "web_identity_token_file"])
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct Options {
     #[serde(flatten)]
     aws: AwsOptions,
-    role_arn: String,
-    role_session_name: String,
+    #[serde(flatten)]
+    session: RoleSession,
     web_identity_token: Option<String>,
     web_identity_token_file: Option<String>,
     provider_id: Option<String>,
-    policy: Option<Value>,
-    policy_arns: Option<Vec<String>>,
-    duration_seconds: Option<i64>,
 }
 
 impl ModuleOptions for Options {
     fn check(&self) -> Result<(), Failure> {
-        v::role_session(
-            &self.role_arn,
-            &self.role_session_name,
-            self.duration_seconds,
-        )?;
-        aws_connect::session_policies(self.policy.as_ref(), self.policy_arns.as_ref())?;
+        self.session.check()?;
         if let Some(token) = &self.web_identity_token {
             token_length(token).map_err(|f| f.map_msg(|m| format!("web_identity_token {m}")))?;
         } else if self.token_file().is_none() {
@@ -57,7 +51,7 @@ impl ModuleOptions for Options {
             ));
         }
         if let Some(id) = &self.provider_id {
-            v::length("provider_id", "ProviderId", id, 4, 2048)?;
+            limits::length("provider_id", "ProviderId", id, 4, 2048)?;
         }
         Ok(())
     }
@@ -108,37 +102,35 @@ fn read_token(ctx: &mut Context, o: &Options) -> Result<String, Failure> {
     Ok(token)
 }
 
-async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
+async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
     let token = read_token(ctx, &o)?;
-    let aws = aws_connect::connect(ctx, &o.aws).await?;
-    let (policy, policy_arns) =
-        aws_connect::session_policies(o.policy.as_ref(), o.policy_arns.as_ref())?;
+    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     // Unsigned: without a credentials provider the SDK sends the request anonymously.
     let mut config = aws_sdk_sts::config::Builder::from(&aws.config);
     config.set_credentials_provider(None);
     let config = config.build();
-    let role_id = aws_connect::RoleIdFallback::default();
+    let role_id = sts::RoleIdFallback::default();
     let response = aws_sdk_sts::Client::from_conf(config)
         .assume_role_with_web_identity()
-        .role_arn(&o.role_arn)
-        .role_session_name(&o.role_session_name)
+        .role_arn(&o.session.role_arn)
+        .role_session_name(&o.session.role_session_name)
         .web_identity_token(token)
         .set_provider_id(o.provider_id)
-        .set_policy(policy)
-        .set_policy_arns(policy_arns)
-        .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
+        .set_policy(o.session.policy_document())
+        .set_policy_arns(o.session.policy_descriptors())
+        .set_duration_seconds(o.session.duration())
         .customize()
         .interceptor(role_id.clone())
         .send()
         .await
-        .map_err(|e| aws_connect::role_failure(&aws, "AssumeRoleWithWebIdentity", e))?;
-    let mut outcome = aws_connect::role_credentials(
-        "AssumeRoleWithWebIdentity",
-        response.credentials,
-        response.assumed_role_user,
-        response.source_identity,
-        &role_id,
-    )?;
+        .map_err(|e| sts::role_failure(&aws, "AssumeRoleWithWebIdentity", e))?;
+    let mut outcome = sts::role_credentials(RoleAnswer {
+        operation: "AssumeRoleWithWebIdentity",
+        credentials: response.credentials.as_ref(),
+        user: response.assumed_role_user.as_ref(),
+        source_identity: response.source_identity,
+        role_id: &role_id,
+    })?;
     for (key, value) in [
         ("provider", response.provider),
         ("audience", response.audience),
@@ -155,14 +147,14 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).
-pub fn main(source: ansible_module::ArgsSource) -> ! {
+fn main(source: ansible_module::ArgsSource) -> ! {
     aws_connect::run_module(&spec(), source, run)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn report(extra: Value) -> ansible_module::Report {
         let mut args =

@@ -3,41 +3,37 @@
 //! identity.
 
 use ansible_module::coerce::to_str;
-use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
-use aws_connect::validate as v;
-use aws_connect::AwsOptions;
+use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
+use aws_connect::sts::{self, RoleAnswer, RoleSession};
+use aws_connect::{limits, AwsOptions, Io};
 use aws_sdk_sts::types::Tag;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The module, for the multi-call executable's table.
+pub const MODULE: Module = Module {
+    spec,
+    main,
+    options_round_trip: ansible_module::options_round_trip::<Options>,
+};
+
 fn spec() -> ModuleSpec {
-    aws_connect::module_spec(
-        "sts_assume_role",
-        &[
-            Opt::str("role_arn").required(),
-            Opt::str("role_session_name").required(),
-            Opt::new("policy", Type::Raw),
-            Opt::list("policy_arns", Type::Str),
-            Opt::int("duration_seconds"),
-            Opt::str("external_id"),
-            Opt::str("mfa_serial_number"),
-            Opt::str("mfa_token").no_log(),
-            Opt::new("tags", Type::Dict),
-            Opt::list("transitive_tag_keys", Type::Str),
-            Opt::str("source_identity"),
-        ],
-    )
+    aws_connect::module_spec("sts_assume_role", sts::ROLE_SESSION_OPTIONS).options(&[
+        Opt::str("external_id"),
+        Opt::str("mfa_serial_number"),
+        Opt::str("mfa_token").no_log(),
+        Opt::new("tags", Type::Dict),
+        Opt::list("transitive_tag_keys", Type::Str),
+        Opt::str("source_identity"),
+    ])
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct Options {
     #[serde(flatten)]
     aws: AwsOptions,
-    role_arn: String,
-    role_session_name: String,
-    policy: Option<Value>,
-    policy_arns: Option<Vec<String>>,
-    duration_seconds: Option<i64>,
+    #[serde(flatten)]
+    session: RoleSession,
     external_id: Option<String>,
     mfa_serial_number: Option<String>,
     mfa_token: Option<String>,
@@ -60,28 +56,23 @@ impl Options {
 /// AWS's limits, checked before any call and in check mode, naming the option.
 impl ModuleOptions for Options {
     fn check(&self) -> Result<(), Failure> {
-        v::role_session(
-            &self.role_arn,
-            &self.role_session_name,
-            self.duration_seconds,
-        )?;
-        aws_connect::session_policies(self.policy.as_ref(), self.policy_arns.as_ref())?;
+        self.session.check()?;
         if let Some(id) = &self.external_id {
-            v::external_id("external_id", id)?;
+            limits::external_id("external_id", id)?;
         }
         if let Some(serial) = &self.mfa_serial_number {
-            v::mfa_serial("mfa_serial_number", serial)?;
+            limits::mfa_serial("mfa_serial_number", serial)?;
         }
         if let Some(code) = &self.mfa_token {
-            v::mfa_token("mfa_token", code)?;
+            limits::mfa_token("mfa_token", code)?;
         }
         let tags = self.tag_pairs();
-        v::tags("tags", &tags)?;
+        limits::tags("tags", &tags)?;
         if let Some(keys) = &self.transitive_tag_keys {
-            v::transitive_tag_keys("transitive_tag_keys", keys, &tags)?;
+            limits::transitive_tag_keys("transitive_tag_keys", keys, &tags)?;
         }
         if let Some(id) = &self.source_identity {
-            v::source_identity("source_identity", id)?;
+            limits::source_identity("source_identity", id)?;
         }
         Ok(())
     }
@@ -91,24 +82,22 @@ fn build<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Fail
     r.map_err(|e| Failure::new(format!("Could not build the {what} of the request: {e}")))
 }
 
-async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws).await?;
-    let (policy, policy_arns) =
-        aws_connect::session_policies(o.policy.as_ref(), o.policy_arns.as_ref())?;
+async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     let tags = o
         .tag_pairs()
         .into_iter()
         .map(|(k, v)| build("tags", Tag::builder().key(k).value(v).build()))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let role_id = aws_connect::RoleIdFallback::default();
+    let role_id = sts::RoleIdFallback::default();
     let response = aws_sdk_sts::Client::new(&aws.config)
         .assume_role()
-        .role_arn(&o.role_arn)
-        .role_session_name(&o.role_session_name)
-        .set_policy(policy)
-        .set_policy_arns(policy_arns)
-        .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
+        .role_arn(&o.session.role_arn)
+        .role_session_name(&o.session.role_session_name)
+        .set_policy(o.session.policy_document())
+        .set_policy_arns(o.session.policy_descriptors())
+        .set_duration_seconds(o.session.duration())
         .set_external_id(o.external_id)
         .set_serial_number(o.mfa_serial_number)
         .set_token_code(o.mfa_token)
@@ -119,18 +108,18 @@ async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
         .interceptor(role_id.clone())
         .send()
         .await
-        .map_err(|e| aws_connect::role_failure(&aws, "AssumeRole", e))?;
-    aws_connect::role_credentials(
-        "AssumeRole",
-        response.credentials,
-        response.assumed_role_user,
-        response.source_identity,
-        &role_id,
-    )
+        .map_err(|e| sts::role_failure(&aws, "AssumeRole", e))?;
+    sts::role_credentials(RoleAnswer {
+        operation: "AssumeRole",
+        credentials: response.credentials.as_ref(),
+        user: response.assumed_role_user.as_ref(),
+        source_identity: response.source_identity,
+        role_id: &role_id,
+    })
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).
-pub fn main(source: ansible_module::ArgsSource) -> ! {
+fn main(source: ansible_module::ArgsSource) -> ! {
     aws_connect::run_module(&spec(), source, run)
 }
 

@@ -1,11 +1,19 @@
 //! sts_session_token: temporary credentials for the calling IAM user (STS GetSessionToken),
 //! optionally with MFA. A drop-in for community.aws.sts_session_token.
 
-use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Opt, Outcome};
-use aws_connect::{sts_creds, AwsOptions};
-use serde::Deserialize;
+use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome};
+use aws_connect::{limits, sts, AwsOptions, Io};
+use serde::{Deserialize, Serialize};
 
-/// The module's options (public for the fuzz harness, which runs them offline).
+/// The module, for the multi-call executable's table.
+pub const MODULE: Module = Module {
+    spec,
+    main,
+    options_round_trip: ansible_module::options_round_trip::<Options>,
+};
+
+/// The module's options (public, like [`Options`] and [`run`], for the fuzz harness, which
+/// runs the module offline).
 pub fn spec() -> ModuleSpec {
     aws_connect::module_spec(
         "sts_session_token",
@@ -17,7 +25,7 @@ pub fn spec() -> ModuleSpec {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Options {
     #[serde(flatten)]
     pub aws: AwsOptions,
@@ -30,38 +38,35 @@ pub struct Options {
 /// implementation (and moto, which checks nothing) gives the same answer.
 impl ModuleOptions for Options {
     fn check(&self) -> Result<(), Failure> {
-        use aws_connect::validate as v;
         if let Some(d) = self.duration_seconds {
-            v::duration("duration_seconds", "DurationSeconds", d, 900, 129_600)?;
+            limits::duration("duration_seconds", "DurationSeconds", d, 900, 129_600)?;
         }
         if let Some(serial) = &self.mfa_serial_number {
-            v::mfa_serial("mfa_serial_number", serial)?;
+            limits::mfa_serial("mfa_serial_number", serial)?;
         }
         if let Some(code) = &self.mfa_token {
-            v::mfa_token("mfa_token", code)?;
+            limits::mfa_token("mfa_token", code)?;
         }
         Ok(())
     }
 }
 
-async fn run(ctx: &mut Context, o: Options) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws).await?;
+/// One GetSessionToken call.
+pub async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     let sts = aws_sdk_sts::Client::new(&aws.config);
     let response = sts
         .get_session_token()
-        .set_duration_seconds(o.duration_seconds.map(|d| d as i32))
+        .set_duration_seconds(o.duration_seconds.and_then(|d| i32::try_from(d).ok()))
         .set_serial_number(o.mfa_serial_number)
         .set_token_code(o.mfa_token)
         .send()
         .await
         .map_err(|e| aws_connect::sdk_failure(&aws, "sts", "GetSessionToken", None, e))?;
-    let creds = response
-        .credentials
-        .ok_or_else(|| Failure::new("GetSessionToken answered without credentials"))?;
-    Ok(Outcome::changed(true).with_issued("sts_creds", sts_creds(&creds)))
+    sts::issued("GetSessionToken", response.credentials.as_ref())
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).
-pub fn main(source: ansible_module::ArgsSource) -> ! {
+fn main(source: ansible_module::ArgsSource) -> ! {
     aws_connect::run_module(&spec(), source, run)
 }

@@ -90,21 +90,6 @@ pub fn session_name(option: &str, value: &str) -> Result<(), Failure> {
     pattern(option, value, "+=,.@-")
 }
 
-/// What every role assumption takes: the role's ARN, a session name and a duration of 900 to
-/// 43200 seconds.
-pub fn role_session(
-    role_arn_value: &str,
-    session: &str,
-    duration_seconds: Option<i64>,
-) -> Result<(), Failure> {
-    role_arn("role_arn", role_arn_value)?;
-    session_name("role_session_name", session)?;
-    match duration_seconds {
-        Some(d) => duration("duration_seconds", "DurationSeconds", d, 900, 43_200),
-        None => Ok(()),
-    }
-}
-
 /// An IAM user name: 1 to 128 characters of `[\w+=,.@-]`. An empty one must never reach IAM,
 /// which (like moto) may take it for the user signing the request.
 pub fn user_name(option: &str, value: &str) -> Result<(), Failure> {
@@ -124,26 +109,30 @@ pub fn source_identity(option: &str, value: &str) -> Result<(), Failure> {
     pattern(option, value, "+=,.@-")
 }
 
-/// A session policy given as a JSON string, or as a dictionary (serialised here, where the
-/// Python module would have sent Python's repr of it). Returns the document to send.
-pub fn policy_document(option: &str, value: &Value) -> Result<String, Failure> {
-    let text = match value {
+/// The text of a session policy given as a JSON string, or as a dictionary (serialised here,
+/// where the Python module would have sent Python's repr of it).
+pub fn policy_text(value: &Value) -> String {
+    match value {
         Value::String(s) => s.clone(),
-        Value::Object(_) | Value::Array(_) => value.to_string(),
-        other => {
-            return Err(Failure::new(format!(
-                "Invalid policy document provided: {option} must be a JSON policy document, as a \
-                 string or a dictionary, got {other}"
-            )))
-        }
-    };
+        other => other.to_string(),
+    }
+}
+
+/// A session policy: a JSON document, as a string or a dictionary, of 1 to 2048 characters.
+pub fn policy_document(option: &str, value: &Value) -> Result<(), Failure> {
+    if !matches!(value, Value::String(_) | Value::Object(_) | Value::Array(_)) {
+        return Err(Failure::new(format!(
+            "Invalid policy document provided: {option} must be a JSON policy document, as a \
+             string or a dictionary, got {value}"
+        )));
+    }
+    let text = policy_text(value);
     if let Err(e) = serde_json::from_str::<Value>(&text) {
         return Err(Failure::new(format!(
             "Invalid policy document provided: {option} is not valid JSON ({e})"
         )));
     }
-    length(option, "Policy", &text, 1, 2048)?;
-    Ok(text)
+    length(option, "Policy", &text, 1, 2048)
 }
 
 /// Managed policy ARNs for the session: at most 10, each 20 to 2048 characters.
@@ -300,8 +289,9 @@ mod tests {
     #[test]
     fn policies() {
         let doc = serde_json::json!({"Version": "2012-10-17", "Statement": []});
+        assert!(policy_document("policy", &doc).is_ok());
         assert_eq!(
-            policy_document("policy", &doc).unwrap(),
+            policy_text(&doc),
             r#"{"Version":"2012-10-17","Statement":[]}"#
         );
         assert!(policy_document("policy", &Value::from(" {\"a\": 1} ")).is_ok());
