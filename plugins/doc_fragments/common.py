@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, rustaws.creds maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The options every module of the collection takes (documentation only: read by ansible-doc
 on the controller; the modules themselves are compiled binaries)."""
 
