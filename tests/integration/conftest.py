@@ -29,6 +29,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 PLAYBOOKS = HERE / "playbooks"
 sys.path.insert(0, str(HERE.parent / "support"))
+import module_spec  # noqa: E402
 from certificates import CertificateAuthority  # noqa: E402
 from fake_sts import FakeSTS  # noqa: E402
 from moto_server import (  # noqa: E402, F401 (re-exported to the tests)
@@ -40,10 +41,6 @@ VENV_BIN = pathlib.Path(sys.executable).parent
 FQCN = "rustaws.creds.sts_session_token"
 # What moto's GetSessionToken always returns.
 MOTO_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-
-# Every variable that could point an AWS SDK (ours, or boto3 in a helper) anywhere.
-ENDPOINT_VARS = ("AWS_URL", "EC2_URL", "S3_URL")
-ENDPOINT_ARGS = ("endpoint_url", "aws_endpoint_url", "ec2_url", "s3_url", "endpoint")
 
 # The `_ansible_*` keys ansible-core 2.19 appends to the args file.
 INTERNAL_ARGS = {
@@ -201,12 +198,14 @@ def ansible_cfg(tmp_path_factory):
 @pytest.fixture
 def env(collections_dir, closed_url, ansible_cfg, tmp_path):
     """The environment every run starts from: nothing AWS-related from the developer's or CI's
-    environment, no AWS config files, the metadata service off, and the SDK's own endpoint
-    variable pointing at a closed local port as a safety net."""
+    environment (no variable any module option reads, see the spec), no AWS config files, the
+    metadata service off, and the SDK's own endpoint variable pointing at a closed local port as
+    a safety net."""
+    option_vars = module_spec.all_env()
     clean = {
         k: v for k, v in os.environ.items()
         if not k.startswith(("AWS_", "EC2_", "SSL_CERT_", "ANSIBLE_"))
-        and k not in ("S3_URL", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+        and k not in option_vars and k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
         and k.lower() not in PROXY_VARS
     }
     clean.update(
@@ -250,12 +249,15 @@ def _is_local(value):
 
 
 def assert_network_safe(env, args=None):
+    """No variable or option that could point a module (or boto3 in a helper) anywhere but
+    127.0.0.1: the SDK's AWS_ENDPOINT_URL*, and endpoint_url's variables and aliases (spec)."""
+    endpoint = module_spec.common_options()["endpoint_url"]
     assert env.get("AWS_EC2_METADATA_DISABLED") == "true", "the metadata service must stay disabled"
     assert env.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1:"), "the endpoint safety net is missing"
     for k, v in env.items():
-        if k in ENDPOINT_VARS or k.startswith("AWS_ENDPOINT_URL"):
+        if k in endpoint["env"] or k.startswith("AWS_ENDPOINT_URL"):
             assert _is_local(v), f"{k}={v} is not local"
-    for k in ENDPOINT_ARGS:
+    for k in module_spec.all_names({"endpoint_url": endpoint}):
         assert _is_local((args or {}).get(k)), f"{k}={args[k]} is not local"
 
 

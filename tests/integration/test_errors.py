@@ -2,17 +2,13 @@
 line, nothing on stderr, exit 1, and say clearly what is wrong. The endpoint is the recording
 fake STS, so the tests also see that nothing was sent."""
 
+import module_spec
 import pytest
 
 from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY
 
-SUPPORTED = (
-    "Supported parameters include: access_key, aws_ca_bundle, aws_config, debug_botocore_endpoint_logs, "
-    "duration_seconds, endpoint_url, mfa_serial_number, mfa_token, profile, region, secret_key, "
-    "session_token, validate_certs (access_token, aws_access_key, aws_access_key_id, aws_endpoint_url, "
-    "aws_profile, aws_region, aws_secret_access_key, aws_secret_key, aws_security_token, aws_session_token, "
-    "boto_profile, ec2_access_key, ec2_region, ec2_secret_key, ec2_url, endpoint, s3_url, security_token)."
-)
+# AnsibleModule's list of the module's options and aliases, from the spec.
+SUPPORTED = module_spec.supported_parameters("sts_session_token")
 
 BAD = [
     ("unknown-option", {"bogus": 1},

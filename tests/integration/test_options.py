@@ -8,9 +8,12 @@ How "took effect" is shown, per option:
   and the SigV4 credential scope;
 - endpoint_url: the call reaches moto (the environment's safety net, AWS_ENDPOINT_URL, points
   at a closed port, so without the option nothing answers);
-- aws_ca_bundle: moto over TLS with a private CA succeeds.
+- aws_ca_bundle: moto over TLS with a private CA succeeds;
+- debug_botocore_endpoint_logs (no effect): the value the module shows in its invocation.
+The aliases and variables are the spec's (tests/support/module_spec.py).
 """
 
+import module_spec
 import pytest
 
 from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
@@ -46,9 +49,13 @@ def option_check(run_module, moto, auth_moto, fake_sts, tls_moto, aws_config_fil
         elif option == "aws_ca_bundle":
             value = tls_moto.ca_bundle
             args = {"endpoint_url": tls_moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
+        elif option == "debug_botocore_endpoint_logs":
+            value = True  # no effect besides the value shown (README)
+            args = {"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
         else:
-            raise AssertionError(option)
+            raise AssertionError(f"the spec gives {option} an alias or a variable: add a way to show it took effect")
         extra_args, env = given(value)
+        env = {k: str(v).lower() if isinstance(v, bool) else v for k, v in env.items()}
         if option == "profile":
             env = {**env, **aws_config_file(
                 f"[profile p1]\naws_access_key_id = {auth_moto.key.access_key}\n"
@@ -57,7 +64,7 @@ def option_check(run_module, moto, auth_moto, fake_sts, tls_moto, aws_config_fil
         assert rc == 0, r
         assert r["changed"] is True and "sts_creds" in r
         shown = r["invocation"]["module_args"][option]
-        assert shown == (PLACEHOLDER if option in ("secret_key", "session_token") else value)
+        assert shown == (PLACEHOLDER if COMMON[option]["no_log"] else value)
         if option == "session_token":
             assert [q.headers.get("x-amz-security-token") for q in fake_sts.requests] == [TOKEN]
         if option == "region":
@@ -74,26 +81,10 @@ def assert_deprecated(result, name):
     assert deprecations[0]["collection_name"] == "rustaws.creds"
 
 
-ALIASES = [
-    ("aws_access_key_id", "access_key", False),
-    ("aws_access_key", "access_key", False),
-    ("ec2_access_key", "access_key", True),
-    ("aws_secret_access_key", "secret_key", False),
-    ("aws_secret_key", "secret_key", False),
-    ("ec2_secret_key", "secret_key", True),
-    ("aws_session_token", "session_token", False),
-    ("security_token", "session_token", True),
-    ("aws_security_token", "session_token", True),
-    ("access_token", "session_token", True),
-    ("aws_profile", "profile", False),
-    ("boto_profile", "profile", True),
-    ("aws_endpoint_url", "endpoint_url", False),
-    ("ec2_url", "endpoint_url", True),
-    ("s3_url", "endpoint_url", True),
-    ("endpoint", "endpoint_url", True),
-    ("aws_region", "region", False),
-    ("ec2_region", "region", True),
-]
+# Every alias and variable of the common options, from the modules' spec (test_spec.py checks
+# that the names the peers take are among them).
+COMMON = module_spec.common_options()
+ALIASES = module_spec.aliases(COMMON)
 
 
 @pytest.mark.parametrize("alias,option,deprecated", ALIASES, ids=[a[0] for a in ALIASES])
@@ -106,26 +97,7 @@ def test_alias(option_check, alias, option, deprecated):
         assert "deprecations" not in r
 
 
-ENV_VARS = [
-    ("AWS_ACCESS_KEY_ID", "access_key", False),
-    ("AWS_ACCESS_KEY", "access_key", False),
-    ("EC2_ACCESS_KEY", "access_key", True),
-    ("AWS_SECRET_ACCESS_KEY", "secret_key", False),
-    ("AWS_SECRET_KEY", "secret_key", False),
-    ("EC2_SECRET_KEY", "secret_key", True),
-    ("AWS_SESSION_TOKEN", "session_token", False),
-    ("AWS_SECURITY_TOKEN", "session_token", True),
-    ("EC2_SECURITY_TOKEN", "session_token", True),
-    ("AWS_PROFILE", "profile", False),
-    ("AWS_DEFAULT_PROFILE", "profile", False),
-    ("AWS_URL", "endpoint_url", False),
-    ("EC2_URL", "endpoint_url", True),
-    ("S3_URL", "endpoint_url", True),
-    ("AWS_REGION", "region", False),
-    ("AWS_DEFAULT_REGION", "region", False),
-    ("EC2_REGION", "region", True),
-    ("AWS_CA_BUNDLE", "aws_ca_bundle", False),
-]
+ENV_VARS = module_spec.env_vars(COMMON)
 
 
 @pytest.mark.parametrize("var,option,deprecated", ENV_VARS, ids=[e[0] for e in ENV_VARS])
@@ -154,22 +126,21 @@ def fake_sts_args(fake_sts, **extra):
     return {"endpoint_url": fake_sts.url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY, **extra}
 
 
-@pytest.mark.parametrize("option,variables", [
-    ("access_key", ["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "EC2_ACCESS_KEY"]),
-    ("session_token", ["AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "EC2_SECURITY_TOKEN"]),
-    ("region", ["AWS_REGION", "AWS_DEFAULT_REGION", "EC2_REGION"]),
-    ("profile", ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]),
-])
+ORDERED = ["access_key", "session_token", "region", "profile"]
+
+
+@pytest.mark.parametrize("option,variables", [(o, COMMON[o]["env"]) for o in ORDERED], ids=ORDERED)
 def test_first_present_environment_variable_wins(run_module, fake_sts, aws_config_file, option, variables):
-    """All of an option's variables set to different values: the first listed wins; unset it and
-    the next one wins. What the fake STS received shows which value was used."""
-    values = {
-        "access_key": ["AKIAFIRSTENVEXAMPLE1", "AKIASECONDENVEXAMPL2", "AKIATHIRDENVEXAMPLE3"],
-        "session_token": ["first-token-value-aaaa", "second-token-value-bbb", "third-token-value-cccc"],
-        "region": ["eu-west-1", "eu-west-2", "eu-west-3"],
-        "profile": ["first", "second"],
-    }[option]
-    profile_keys = {"first": "AKIAPROFILEFIRST0001", "second": "AKIAPROFILESECOND002"}
+    """All of an option's variables (the spec's, in order) set to different values: the first
+    listed wins; unset it and the next one wins. What the fake STS received shows which value
+    was used."""
+    values = [{
+        "access_key": f"AKIAENVIRONMENT{i:05d}",
+        "session_token": f"token-value-from-variable-{i}",
+        "region": ["eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1"][i],
+        "profile": f"env{i}",
+    }[option] for i in range(len(variables))]
+    profile_keys = {f"env{i}": f"AKIAPROFILEENV{i:06d}" for i in range(len(variables))}
     config = aws_config_file("".join(
         f"[profile {p}]\naws_access_key_id = {k}\naws_secret_access_key = {TEST_SECRET_KEY}\n"
         for p, k in profile_keys.items()))
@@ -197,7 +168,7 @@ def test_first_present_environment_variable_wins(run_module, fake_sts, aws_confi
 def test_secret_key_environment_order(run_module, auth_moto):
     """The secret is not visible in a request, so moto's signature check shows which one was
     used: only the first present variable holds the right secret."""
-    variables = ["AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "EC2_SECRET_KEY"]
+    variables = COMMON["secret_key"]["env"]
     wrong = "wrongSecretKeyValue/00000000000000000000"
     for i in range(len(variables)):
         env = {v: (auth_moto.key.secret_key if v == variables[i] else wrong) for v in variables[i:]}
@@ -206,7 +177,7 @@ def test_secret_key_environment_order(run_module, auth_moto):
 
 
 def test_endpoint_environment_order(run_module, moto, closed_url):
-    variables = ["AWS_URL", "EC2_URL", "S3_URL"]
+    variables = COMMON["endpoint_url"]["env"]
     for i in range(len(variables)):
         env = {v: (moto.url if v == variables[i] else closed_url) for v in variables[i:]}
         rc, r, _, _ = run_module({"access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}, env=env)

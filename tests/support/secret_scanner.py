@@ -13,12 +13,13 @@ Anywhere else (msg, invocation, warnings, other keys, ansible's own log lines at
 a run leaves) a secret is a finding.
 
 What counts as a secret, learnt from each run without the test's help:
-- values of the modules' no_log options (NO_LOG_OPTIONS, aliases included) in the args file,
-  the ad hoc `-a` arguments, or a playbook's literal task arguments;
-- values of the secret environment variables (SECRET_ENV, and any variable whose name says
-  secret/token/password/mfa_code) and of secret-looking `-e name=value` extra vars;
-- the content of web-identity token files named by an option, a variable or
-  AWS_WEB_IDENTITY_TOKEN_FILE, and the secrets in the AWS config/credentials files used;
+- values of the modules' no_log options (aliases included) in the args file, the ad hoc `-a`
+  arguments, or a playbook's literal task arguments;
+- values of the no_log options' environment variables and of any variable whose name says
+  secret/token/password/mfa_code, and of secret-looking `-e name=value` extra vars;
+- the content of token files named by an option (a path option whose name says token or
+  secret file), a variable or AWS_WEB_IDENTITY_TOKEN_FILE, and the secrets in the AWS
+  config/credentials files used;
 - credentials a result returns (the allowed places above), so that they are looked for
   everywhere else too.
 ansible's quotes of a playbook's own source (the numbered lines after "Origin: FILE:LINE:COL"
@@ -27,7 +28,8 @@ file already, and quoting it is ansible's doing, not a module's.
 Values shorter than 8 characters are ignored, except six-digit MFA codes, which are matched
 only as a whole number (not inside a longer run of digits or letters), with ansible's
 temporary-directory names (random digits) taken out first. Tests can add values with the
-`known_secret` fixture.
+`known_secret` fixture. The option names, aliases and variables come from the modules' spec
+(tests/support/module_spec.py).
 """
 
 import json
@@ -39,19 +41,11 @@ import subprocess
 import threading
 import typing
 
+import module_spec
+
 # What ansible shows instead of the value of a no_log option.
 PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
-NO_LOG_OPTIONS = frozenset({
-    "secret_key", "aws_secret_access_key", "aws_secret_key", "ec2_secret_key",
-    "session_token", "aws_session_token", "security_token", "aws_security_token", "access_token",
-    "mfa_token", "web_identity_token",
-})
-TOKEN_FILE_OPTIONS = frozenset({"web_identity_token_file"})
-SECRET_ENV = frozenset({
-    "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "EC2_SECRET_KEY",
-    "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "EC2_SECURITY_TOKEN",
-})
 _SECRET_NAME = re.compile(r"secret|token|password|passwd|mfa_code|otp", re.I)
 _NOT_SECRET_NAME = re.compile(r"file|path|dir|url|serial|arn|duration|expir|_id$|^ansible_", re.I)
 _TOKEN_FILE_NAME = re.compile(r"(token|secret).*file|file.*(token|secret)", re.I)
@@ -63,9 +57,9 @@ WATCHED_PROGRAMS = ("ansible", "ansible-playbook")
 MODULE_EXECUTABLE = "rustaws-creds"
 
 
-def _secretish(name):
+def _secretish(name, no_log_options=frozenset()):
     name = str(name)
-    if name.lower() in NO_LOG_OPTIONS:
+    if name.lower() in no_log_options:
         return True
     return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_NAME.search(name)
 
@@ -94,6 +88,11 @@ class SecretRecorder:
 
     def __init__(self, basetemp):
         self.basetemp = pathlib.Path(basetemp).resolve()
+        # From the modules' spec: the names and aliases of the no_log options, the path options
+        # naming a token file, the environment variables of the no_log options.
+        self.no_log_options = module_spec.no_log_names()
+        self.token_file_options = frozenset(n for n in module_spec.path_names() if _TOKEN_FILE_NAME.search(n))
+        self.secret_env = module_spec.secret_env()
         self.lock = threading.Lock()
         self.secrets = {}  # value -> origin
         self.outputs = []  # (where, text)
@@ -101,6 +100,9 @@ class SecretRecorder:
         self.runs = 0
 
     # --- learning secrets
+
+    def _secretish(self, name):
+        return _secretish(name, self.no_log_options)
 
     def add(self, value, origin):
         if isinstance(value, bool) or value is None:
@@ -125,11 +127,11 @@ class SecretRecorder:
         """No_log option values (and token files) anywhere in a structure of task arguments."""
         if isinstance(options, dict):
             for k, v in options.items():
-                if str(k) in NO_LOG_OPTIONS and isinstance(v, (str, int)):
+                if str(k) in self.no_log_options and isinstance(v, (str, int)):
                     self.add(v, f"{origin}: option {k}")
-                elif str(k) in TOKEN_FILE_OPTIONS and isinstance(v, str):
+                elif str(k) in self.token_file_options and isinstance(v, str):
                     self._add_file(v, f"{origin}: file of option {k}")
-                elif _secretish(k) and isinstance(v, (str, int)) and not isinstance(v, bool):
+                elif self._secretish(k) and isinstance(v, (str, int)) and not isinstance(v, bool):
                     self.add(v, f"{origin}: {k}")
                 else:
                     self.learn_options(v, origin)
@@ -139,7 +141,7 @@ class SecretRecorder:
 
     def learn_env(self, env, origin):
         for k, v in env.items():
-            if k in SECRET_ENV or (_secretish(k) and not k.startswith(("ANSIBLE_", "PYTEST_"))):
+            if k in self.secret_env or (self._secretish(k) and not k.startswith(("ANSIBLE_", "PYTEST_"))):
                 self.add(v, f"{origin}: environment {k}")
         for k, v in env.items():
             if _TOKEN_FILE_NAME.search(k) and v:
@@ -175,7 +177,7 @@ class SecretRecorder:
                 continue
             if _TOKEN_FILE_NAME.search(k):
                 self._add_file(v, f"{origin}: file of extra var {k}")
-            elif _secretish(k):
+            elif self._secretish(k):
                 self.add(v, f"{origin}: extra var {k}")
 
     def learn_argv(self, argv, origin):
