@@ -16,14 +16,14 @@ options:
     aliases: [aws_access_key_id, aws_access_key, ec2_access_key]
   secret_key:
     description:
-      - AWS secret access key.
+      - AWS secret access key. Kept out of logs and results.
       - When not set, the first present of E(AWS_SECRET_ACCESS_KEY), E(AWS_SECRET_KEY), E(EC2_SECRET_KEY) (deprecated) is used.
       - The alias O(ec2_secret_key) is deprecated.
     type: str
     aliases: [aws_secret_access_key, aws_secret_key, ec2_secret_key]
   session_token:
     description:
-      - AWS session token, for temporary credentials.
+      - AWS session token, for temporary credentials. Kept out of logs and results.
       - When not set, the first present of E(AWS_SESSION_TOKEN), E(AWS_SECURITY_TOKEN) (deprecated), E(EC2_SECURITY_TOKEN) (deprecated) is used.
       - The aliases O(security_token), O(aws_security_token) and O(access_token) are deprecated.
     type: str

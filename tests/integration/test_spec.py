@@ -63,19 +63,7 @@ PEER_MODULES = {
 
 # Where the docs disagree with the spec today: (module or "common", option, field) -> the
 # disagreement. Each marks its assertion xfail(strict=True); remove the entry with the fix.
-DISAGREEMENTS = {
-    ("common", "secret_key", "no_log"):
-        "plugins/doc_fragments/common.py: secret_key is no_log, its description does not say "
-        "'Kept out of logs and results.'",
-    ("common", "session_token", "no_log"):
-        "plugins/doc_fragments/common.py: session_token is no_log, its description does not say "
-        "'Kept out of logs and results.'",
-    ("sts_assume_role_with_web_identity", "web_identity_token_file", "exactly_one_of"):
-        "plugins/modules/sts_assume_role_with_web_identity.yml: web_identity_token_file is in the "
-        "spec's mutually_exclusive and required_one_of group with web_identity_token; only "
-        "web_identity_token's description says 'Exactly one of O(web_identity_token) and "
-        "O(web_identity_token_file).'",
-}
+DISAGREEMENTS = {}
 
 FIELDS = ["aliases", "deprecated_aliases", "type", "elements", "choices", "default", "required", "no_log",
           "env", "deprecated_env"]
