@@ -1,4 +1,4 @@
-"""Benchmark: rustaws.creds against the Python modules it replaces (issue 6). Run by scripts/bench.
+"""Benchmark: rustaws.creds against the Python modules it replaces. Run by scripts/bench.
 
 Runs under the project's .venv (moto, cryptography, boto3 for the set-up); everything measured runs
 with the bench virtualenv (the `ansible` package: ansible-core plus amazon.aws and community.aws,

@@ -7,7 +7,7 @@ Network rule: only 127.0.0.1 is ever contacted. Every run gets AWS_EC2_METADATA_
 and AWS_ENDPOINT_URL pointing at a closed local port (the AWS SDK honours it when no
 endpoint_url is given), and the helpers refuse to run with any non-local endpoint.
 
-Secret scan (issue 7): every `subprocess.run` of `ansible`, `ansible-playbook` or the module
+Secret scan: every `subprocess.run` of `ansible`, `ansible-playbook` or the module
 executable during the session, from these fixtures or straight from a test, goes through a
 recorder (tests/support/secret_scanner.py). It learns the secret values each run is given and each result
 returns, keeps what the run printed and the files it wrote under the session's temporary

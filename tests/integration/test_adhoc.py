@@ -32,7 +32,7 @@ def test_adhoc_json_arguments(adhoc, moto):
 
 
 def test_adhoc_check_mode_skips_without_calling(adhoc, fake_sts):
-    """Case 5 (ad hoc --check)."""
+    """Ad hoc --check: the options are validated, then the module is skipped."""
     r = adhoc(creds(fake_sts.url), check=True)
     assert (r.rc, r.status) == (0, "skipping"), r.stdout + r.stderr
     assert r.result == {"changed": False, "msg": SKIP_MSG}

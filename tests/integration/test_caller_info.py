@@ -1,4 +1,4 @@
-"""aws_caller_info (issue 4): account, arn, user_id and account_alias of the credentials in use;
+"""aws_caller_info: account, arn, user_id and account_alias of the credentials in use;
 check mode runs normally; a failure says 'Failed to retrieve caller identity:' with the error
 code; bad options fail before any call.
 

@@ -1,4 +1,4 @@
-"""Case 7: bad inputs. Each run of the installed binary must print exactly one JSON object on one
+"""Bad inputs. Each run of the installed binary must print exactly one JSON object on one
 line, nothing on stderr, exit 1, and say clearly what is wrong. The endpoint is the recording
 fake STS, so the tests also see that nothing was sent."""
 

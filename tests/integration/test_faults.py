@@ -1,4 +1,4 @@
-"""Faults between the module and STS (issue 7): a fault-injecting proxy on 127.0.0.1
+"""Faults between the module and STS: a fault-injecting proxy on 127.0.0.1
 (tests/support/fault_proxy.py) in front of moto answers each attempt as the test says. Every
 fault must end in a bounded number of attempts (aws_config retries) and a clear failure within
 the configured timeouts; the tests count the attempts and measure the time.

@@ -1,4 +1,4 @@
-"""iam_access_key (issue 3): create, rotate, enable, disable and delete a user's access keys as
+"""iam_access_key: create, rotate, enable, disable and delete a user's access keys as
 amazon.aws.iam_access_key does, with the differences the README lists.
 
 Where it is shown:

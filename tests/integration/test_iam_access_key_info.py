@@ -1,4 +1,4 @@
-"""iam_access_key_info (issue 3): a user's access keys, oldest first, as
+"""iam_access_key_info: a user's access keys, oldest first, as
 amazon.aws.iam_access_key_info returns them (`access_keys`, `[]` for an unknown user), never a
 secret, in check mode too; errors read 'Failed to get access keys for user: ...' with the AWS
 error code.

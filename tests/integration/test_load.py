@@ -1,4 +1,4 @@
-"""Load (issue 7): 50 module runs at once against one endpoint, as 50 parallel processes (what
+"""Load: 50 module runs at once against one endpoint, as 50 parallel processes (what
 ansible does with 50 forks, minus ansible). All must succeed; throttling answers under load
 must be retried. The wall time is printed (-s), not asserted."""
 

@@ -1,4 +1,4 @@
-"""Case 6: no_log options (secret_key, session_token, mfa_token) are hidden the way AnsibleModule
+"""no_log options (secret_key, session_token, mfa_token) are hidden the way AnsibleModule
 hides them; the credentials the module obtains are returned whole."""
 
 from conftest import MOTO_ACCESS_KEY, PLACEHOLDER, TEST_ACCESS_KEY

@@ -1,4 +1,4 @@
-"""Case 3: every alias and environment fallback of the common options, one run each, showing
+"""Every alias and environment fallback of the common options, one run each, showing
 that the value took effect; then the precedence rules.
 
 How "took effect" is shown, per option:

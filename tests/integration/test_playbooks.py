@@ -9,13 +9,13 @@ from conftest import PLACEHOLDER
 
 
 def test_session_token_shape_and_duration(playbook):
-    """Case 1: changed, sts_creds keys in order, whole-second UTC expiration ~1000 s ahead."""
+    """changed, sts_creds keys in order, whole-second UTC expiration ~1000 s ahead."""
     proc = playbook("success.yml")
     assert re.search(r"^localhost\s+: ok=2\s+changed=1 ", proc.stdout, re.M), proc.stdout
 
 
 def test_credentials_of_one_task_used_by_the_next(playbook):
-    """Case 2."""
+    """The credentials one task returns work in the next task."""
     proc = playbook("chained.yml")
     assert re.search(r"^localhost\s+: ok=3\s+changed=2 ", proc.stdout, re.M), proc.stdout
 
@@ -25,7 +25,7 @@ def test_credentials_of_one_task_used_by_the_next(playbook):
     "module_defaults_collection_group_short_name.yml",
 ])
 def test_module_defaults_collection_group_supplies_options(playbook, name):
-    """Case 4: group/rustaws.creds.aws reaches the module (FQCN and, with the collections
+    """group/rustaws.creds.aws reaches the module (FQCN and, with the collections
     keyword, the short name); nothing else gives the task an endpoint or credentials."""
     playbook(name)
 
@@ -35,21 +35,21 @@ def test_module_defaults_collection_group_supplies_options(playbook, name):
     "module_defaults_group_aws.yml",
 ])
 def test_module_defaults_plain_aws_group_does_not_reach_the_module(playbook, name):
-    """Case 4, finding: ansible-core resolves `group/aws` to ansible.builtin.aws, which only
+    """Finding: ansible-core resolves `group/aws` to ansible.builtin.aws, which only
     extends amazon.aws.aws and community.aws.aws, with or without `collections:`. The module
     then runs without the defaults (and fails for lack of credentials)."""
     playbook(name)
 
 
 def test_check_mode_in_a_playbook_skips_without_calling_and_still_validates(playbook, fake_sts):
-    """Case 5 (playbook): skipped with the standard message, bad values and unknown options
+    """Check mode in a playbook: skipped with the standard message, bad values and unknown options
     fail, and STS is never called."""
     playbook("check_mode.yml")
     assert fake_sts.requests == []
 
 
 def test_verbose_playbook_output_never_shows_secret_key_or_mfa_code(playbook, collections_dir):
-    """Case 6: at -vvv ansible prints the module's result, invocation included (the args file
+    """at -vvv ansible prints the module's result, invocation included (the args file
     itself is never printed). The secret key and MFA code must not appear anywhere."""
     secret, token = "Zx9vQ2mN7pL4rT8kW3yB6cF1hJ5sD0gA2eU7iO4q", "123456"
     proc = playbook("no_log_verbose.yml", env={"TEST_SECRET": secret, "TEST_MFA_TOKEN": token}, args=["-vvv"])

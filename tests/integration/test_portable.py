@@ -1,4 +1,4 @@
-"""Portability of the shipped executable (issue 6).
+"""Portability of the shipped executable.
 
 scripts/build links libexec/rustaws-creds with zig (cargo-zigbuild, target
 x86_64-unknown-linux-gnu.2.17) so that it runs on any x86_64 Linux whose glibc is 2.17 or newer

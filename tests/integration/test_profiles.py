@@ -1,4 +1,4 @@
-"""Profiles that assume a role (issue 4): `role_arn` + `source_profile`, and `role_arn` +
+"""Profiles that assume a role: `role_arn` + `source_profile`, and `role_arn` +
 `web_identity_token_file`, used through `profile:` by sts_session_token, aws_caller_info and
 iam_access_key_info; and AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN in the environment.
 

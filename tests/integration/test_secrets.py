@@ -1,4 +1,4 @@
-"""Secrets never leak (issue 7). Known, distinctive secret values (a secret key, a session token,
+"""Secrets never leak. Known, distinctive secret values (a secret key, a session token,
 an MFA code, a web-identity token, a profile's secret) go through every channel a module takes
 them from (options, environment, AWS config file, token file, credentials returned by one task
 and used by the next), through the module directly, ad hoc `ansible` and `ansible-playbook` at

@@ -1,4 +1,4 @@
-"""Case 8: errors the service answers with. The moto server used here authenticates requests the
+"""Errors the service answers with. The moto server used here authenticates requests the
 way AWS does (INITIAL_NO_AUTH_ACTION_COUNT=0 through /moto-api/reset-auth): the SigV4 signature
 is checked against the IAM access key's secret, and IAM policies are enforced."""
 

@@ -1,4 +1,4 @@
-"""sts_assume_role (issue 4): every option reaches the AssumeRole request, every bad value fails
+"""sts_assume_role: every option reaches the AssumeRole request, every bad value fails
 before any call with a message naming the option (botocore's words where the upstream tests
 assert them), check mode, the service's own errors, and the upstream scenario list
 (amazon.aws's integration target for sts_assume_role) where moto can show it.
@@ -205,8 +205,8 @@ def test_a_bad_value_fails_before_any_call(run_named_module, role_sts, changes, 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
 def test_no_parameters_at_all(run_named_module, check_mode):
-    """Upstream step 2: no options and no credentials at all (nothing to call: only the closed
-    safety-net endpoint of the environment)."""
+    """As amazon.aws's sts_assume_role target: no options and no credentials at all (nothing to
+    call: only the closed safety-net endpoint of the environment)."""
     rc, r, _, _ = run_named_module(MODULE, {}, check_mode=check_mode)
     assert rc == 1 and r["failed"] is True
     assert r["msg"] == "missing required arguments: role_arn, role_session_name"
@@ -293,7 +293,7 @@ def iam_moto():
 
 
 def test_a_role_the_caller_may_not_assume(run_named_module, iam_moto):
-    """Upstream step 11: AccessDenied, 'is not authorized to perform: sts:AssumeRole'."""
+    """As amazon.aws's target: AccessDenied, 'is not authorized to perform: sts:AssumeRole'."""
     rc, r, _, _ = run_named_module(MODULE, {
         "endpoint_url": iam_moto["url"], **iam_moto["nobody"],
         "role_arn": "arn:aws:iam::123456789:role/non-existing-role", "role_session_name": "s1"})
@@ -315,8 +315,8 @@ def test_unknown_key_is_refused_by_the_service(run_named_module, iam_moto):
 
 
 def test_the_role_credentials_can_read_but_not_write(run_named_module, iam_moto):
-    """Upstream steps 12-14: a valid assumption returns the three credentials; with them a read-only
-    IAM call works and a write is refused ('is not authorized to perform: iam:...')."""
+    """As amazon.aws's target: a valid assumption returns the three credentials; with them a
+    read-only IAM call works and a write is refused ('is not authorized to perform: iam:...')."""
     url = iam_moto["url"]
     rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": url, **iam_moto["caller"],
                                             "role_arn": "arn:aws:iam::123456789012:role/reader",

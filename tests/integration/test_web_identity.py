@@ -1,4 +1,4 @@
-"""sts_assume_role_with_web_identity (issue 4): the token given directly or from a file, an
+"""sts_assume_role_with_web_identity: the token given directly or from a file, an
 unsigned request that reaches endpoint_url, every option in the request, every bad value
 failing before any call, and the token kept out of every output: results, failure messages
 (also when the service repeats it), and ansible-playbook at -vvv.

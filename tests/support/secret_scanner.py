@@ -1,4 +1,4 @@
-"""The secret scan (issue 7): every `subprocess.run` of `ansible`, `ansible-playbook` or the
+"""The secret scan: every `subprocess.run` of `ansible`, `ansible-playbook` or the
 module executable during the session goes through a recorder (``recording_subprocess_run``,
 installed by conftest.py's `secret_recorder` fixture). It learns the secret values each run is
 given and each result returns, keeps what the run printed and the files it wrote under the
