@@ -51,41 +51,21 @@ where
     T: ModuleOptions,
     F: FnOnce(&mut Context, T) -> Result<Outcome, Failure>,
 {
-    let mut args = match args {
-        Ok(args) => args,
+    let (args, internal) = match args {
+        Ok(args) => split_internal(args),
         Err(msg) => return failed(msg, Map::new()),
     };
-    let internal_keys: Vec<String> = args
-        .keys()
-        .filter(|k| k.starts_with("_ansible_"))
-        .cloned()
-        .collect();
-    let mut internal_args = Map::new();
-    for k in internal_keys {
-        if let Some(v) = args.remove(&k) {
-            internal_args.insert(k, v);
-        }
-    }
-    let internal = Internal::from_args(&internal_args);
     let module_name = internal
         .module_name
         .clone()
         .unwrap_or_else(|| spec.name.to_owned());
-
-    let validation = validate(spec, args, env, &module_name, internal.ignore_unknown_opts);
+    let mut validation = validate(spec, args, env, &module_name, internal.ignore_unknown_opts);
     let secrets = Secrets::new(validation.no_log_values.iter().cloned());
     remember_secrets(secrets.clone());
-    let mut invocation = validation.params.clone();
-    for (name, value) in invocation.iter_mut() {
-        if spec.option(name).is_some_and(|o| o.no_log) && !value.is_null() {
-            *value = Value::String(PLACEHOLDER.to_owned());
-        }
-    }
-    let mut invocation = Value::Object(invocation);
-    secrets.mask(&mut invocation);
     let invocation = (internal.inject_invocation != Some(false))
-        .then(|| serde_json::json!({ "module_args": invocation }));
-
+        .then(|| invocation(spec, &validation.params, &secrets));
+    let error = validation.error.take();
+    let params = std::mem::take(&mut validation.params);
     let mut ctx = Context {
         internal,
         module_name,
@@ -95,32 +75,77 @@ where
         collection: spec.collection,
         secrets: validation.no_log_values,
     };
-
-    let options = match validation.error {
+    let outcome = match error {
         Some(msg) => Err(Failure::new(msg)),
-        None => serde_json::from_value::<T>(Value::Object(validation.params))
-            .map_err(|e| {
-                Failure::new(format!(
-                    "Internal error in module {}: its options do not fit its option types: {e}",
-                    ctx.module_name
-                ))
-            })
-            .and_then(|options| options.check().map(|()| options)),
+        None => typed_options::<T>(&ctx, params).and_then(|options| {
+            if ctx.check_mode() && !spec.supports_check_mode {
+                return Ok(check_mode_skip(&ctx));
+            }
+            body(&mut ctx, options)
+        }),
     };
-    let outcome = match options {
-        Err(failure) => Err(failure),
-        Ok(_) if ctx.check_mode() && !spec.supports_check_mode => {
-            Ok(Outcome::changed(false).with("skipped", true).with(
-                "msg",
-                format!(
-                    "remote module ({}) does not support check mode",
-                    ctx.module_name
-                ),
-            ))
-        }
-        Ok(options) => body(&mut ctx, options),
-    };
+    report(outcome, ctx, invocation)
+}
 
+/// The task's options apart from ansible-core's `_ansible_*` settings.
+fn split_internal(mut args: Map<String, Value>) -> (Map<String, Value>, Internal) {
+    let internal_keys: Vec<String> = args
+        .keys()
+        .filter(|k| k.starts_with("_ansible_"))
+        .cloned()
+        .collect();
+    let mut internal = Map::new();
+    for k in internal_keys {
+        if let Some(v) = args.remove(&k) {
+            internal.insert(k, v);
+        }
+    }
+    (args, Internal::from_args(&internal))
+}
+
+/// `invocation.module_args`: the validated options, no_log ones as the placeholder and their
+/// values masked anywhere else.
+fn invocation(spec: &ModuleSpec, params: &Map<String, Value>, secrets: &Secrets) -> Value {
+    let mut args = params.clone();
+    for (name, value) in args.iter_mut() {
+        if spec.option(name).is_some_and(|o| o.no_log) && !value.is_null() {
+            *value = Value::String(PLACEHOLDER.to_owned());
+        }
+    }
+    let mut args = Value::Object(args);
+    secrets.mask(&mut args);
+    serde_json::json!({ "module_args": args })
+}
+
+/// The validated options read into the module's struct, then its value checks.
+fn typed_options<T: ModuleOptions>(
+    ctx: &Context,
+    params: Map<String, Value>,
+) -> Result<T, Failure> {
+    let options = serde_json::from_value::<T>(Value::Object(params)).map_err(|e| {
+        Failure::new(format!(
+            "Internal error in module {}: its options do not fit its option types: {e}",
+            ctx.module_name
+        ))
+    })?;
+    options.check()?;
+    Ok(options)
+}
+
+/// AnsibleModule's answer in check mode for a module that does not support it.
+fn check_mode_skip(ctx: &Context) -> Outcome {
+    Outcome::changed(false).with("skipped", true).with(
+        "msg",
+        format!(
+            "remote module ({}) does not support check mode",
+            ctx.module_name
+        ),
+    )
+}
+
+/// The JSON to print: `changed` or `failed`/`msg`, the module's keys, warnings and
+/// deprecations, all masked; then the issued values and the invocation, which are not.
+fn report(outcome: Result<Outcome, Failure>, ctx: Context, invocation: Option<Value>) -> Report {
     let (mut json, fields, exit_code) = match outcome {
         Ok(o) => {
             let mut m = Map::new();

@@ -21,51 +21,55 @@ pub(crate) fn credential_source<'a>(
     ctx: &Context,
     o: &'a AwsOptions,
 ) -> Result<Source<'a>, Failure> {
-    let keys = [
-        ("access_key", given(&o.access_key)),
-        ("secret_key", given(&o.secret_key)),
-        ("session_token", given(&o.session_token)),
-    ];
-    let key_options: Vec<&str> = keys
-        .iter()
-        .filter(|(_, v)| v.is_some())
-        .map(|(n, _)| *n)
-        .collect();
-    let mut use_keys = !key_options.is_empty();
-    let mut profile = given(&o.profile);
-
-    if let (Some(_), true) = (profile, use_keys) {
-        // amazon.aws refuses the pair outright, even when one side only comes from the
-        // environment (amazon.aws#1353). Here a task argument beats an environment variable;
-        // when both sides are task arguments, or both come from the environment, it is an error.
-        let profile_env = ctx.env_source("profile");
-        let keys_env: Vec<&str> = key_options
-            .iter()
-            .filter_map(|k| ctx.env_source(k))
-            .collect();
-        let keys_all_env = keys_env.len() == key_options.len();
-        match (profile_env, keys_all_env) {
-            (None, true) => use_keys = false,
-            (Some(_), false) => profile = None,
-            (None, false) => {
-                return Err(Failure::new(
-                    "Passing both a profile and access tokens is not supported.",
-                ))
-            }
-            (Some(var), true) => {
-                return Err(Failure::new(format!(
-                    "Passing both a profile and access tokens is not supported. Both come from the \
-                     environment: the profile from {var}, the keys from {}. Unset one of them, or \
-                     set the option you do not want to '' in the task.",
-                    keys_env.join(", ")
-                )))
-            }
-        }
-    }
-
+    let key_options: Vec<&str> = [
+        ("access_key", &o.access_key),
+        ("secret_key", &o.secret_key),
+        ("session_token", &o.session_token),
+    ]
+    .iter()
+    .filter(|(_, v)| given(v).is_some())
+    .map(|(n, _)| *n)
+    .collect();
+    let profile = given(&o.profile);
+    let use_keys = match (profile, key_options.is_empty()) {
+        (_, true) => false,
+        (None, false) => true,
+        (Some(_), false) => keys_over_profile(ctx, &key_options)?,
+    };
     if !use_keys {
         return Ok(profile.map_or(Source::Default, Source::Profile));
     }
+    key_pair(o)
+}
+
+/// Both a profile and keys are set: whether the keys win. amazon.aws refuses the pair outright,
+/// even when one side only comes from the environment (amazon.aws#1353). Here a task argument
+/// beats an environment variable; when both sides are task arguments, or both come from the
+/// environment, it is an error.
+fn keys_over_profile(ctx: &Context, key_options: &[&str]) -> Result<bool, Failure> {
+    let profile_env = ctx.env_source("profile");
+    let keys_env: Vec<&str> = key_options
+        .iter()
+        .filter_map(|k| ctx.env_source(k))
+        .collect();
+    let keys_all_env = keys_env.len() == key_options.len();
+    match (profile_env, keys_all_env) {
+        (None, true) => Ok(false),
+        (Some(_), false) => Ok(true),
+        (None, false) => Err(Failure::new(
+            "Passing both a profile and access tokens is not supported.",
+        )),
+        (Some(var), true) => Err(Failure::new(format!(
+            "Passing both a profile and access tokens is not supported. Both come from the \
+             environment: the profile from {var}, the keys from {}. Unset one of them, or \
+             set the option you do not want to '' in the task.",
+            keys_env.join(", ")
+        ))),
+    }
+}
+
+/// The keys to sign with, when keys were chosen: both halves of the pair, in header-safe text.
+fn key_pair(o: &AwsOptions) -> Result<Source<'_>, Failure> {
     match (given(&o.access_key), given(&o.secret_key)) {
         (Some(access_key), Some(secret_key)) => {
             // Both travel in HTTP headers, where a control character cannot go (the SDK's
