@@ -36,7 +36,10 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
-from ansible.vars.clean import remove_internal_keys
+try:
+    from ansible.vars.clean import remove_internal_keys
+except ImportError:  # ansible-core 2.21 returns module results as objects: see _check_fast_path
+    remove_internal_keys = None
 
 try:  # ansible-core 2.19 and later serialise module arguments by profile
     from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -85,7 +88,7 @@ def shipped_builds():
     builds = []
     for platform in platforms:
         path = os.path.join(LIBEXEC, platform, EXECUTABLE)
-        system, _, machine = platform.partition("-")
+        system, _dash, machine = platform.partition("-")
         if system and machine and os.path.isfile(path):
             builds.append(Build(f"{system} {machine}", path))
     return builds
@@ -179,7 +182,7 @@ def mark_of(res):
     stdout = res.get("stdout", "")
     if not stdout.startswith(MARK + " "):
         return None
-    kind, _, detail = stdout[len(MARK) + 1:].strip().partition(" ")
+    kind, _space, detail = stdout[len(MARK) + 1:].strip().partition(" ")
     return Mark(kind, detail.strip())
 
 
@@ -234,6 +237,8 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"{MODE_VAR} must be one of {', '.join(MODES)}, got {mode!r}")
         if mode == "standard":
             raise Fallback(f"{MODE_VAR} is 'standard'")
+        if remove_internal_keys is None:
+            raise Fallback("this ansible-core reads module results in a way this plugin does not follow yet")
         if self._task.async_val:
             raise Fallback("async tasks need Ansible's async wrapper")
         if C.DEFAULT_KEEP_REMOTE_FILES:
@@ -300,7 +305,7 @@ class ActionModule(ActionBase):
                 "stderr": stderr, "stderr_lines": stderr.splitlines()}
 
     def _unshipped(self, uname, builds):
-        system, _, machine = uname.partition(" ")
+        system, _space, machine = uname.partition(" ")
         if system != "Linux":
             raise Fallback(f"the host runs {system}, not Linux")
         shipped = ", ".join(sorted(b.uname.replace(" ", "-") for b in builds))
