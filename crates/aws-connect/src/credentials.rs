@@ -110,17 +110,9 @@ fn key_pair(o: &AwsOptions) -> Result<Source<'_>, Failure> {
 mod tests {
     use super::*;
     use crate::options::module_spec;
+    use crate::testing::CommonOnly;
     use ansible_module::{execute, Outcome};
-    use serde::Deserialize;
     use serde_json::{json, Value};
-
-    #[derive(Deserialize)]
-    struct Opts {
-        #[serde(flatten)]
-        aws: AwsOptions,
-    }
-
-    impl ansible_module::ModuleOptions for Opts {}
 
     /// Runs the option handling of a module with only the common options, and returns what
     /// `credential_source` decided, or the failure message.
@@ -134,7 +126,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let report = execute(&spec, Ok(args), &lookup, |ctx, o: Opts| {
+        let report = execute(&spec, Ok(args), &lookup, |ctx, o: CommonOnly| {
             let s = credential_source(ctx, &o.aws)?;
             Ok(Outcome::changed(false).with("source", format!("{s:?}")))
         });

@@ -182,19 +182,10 @@ pub async fn list_access_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_module, Answer, Replay};
-    use crate::{connect, module_spec, AwsOptions, IAM_RETRIES};
-    use ansible_module::{ModuleOptions, Outcome, Report};
-    use serde::Deserialize;
+    use crate::testing::{run_module, Answer, CommonOnly, Replay};
+    use crate::{connect, module_spec, IAM_RETRIES};
+    use ansible_module::{Outcome, Report};
     use serde_json::json;
-
-    #[derive(Deserialize)]
-    struct Opts {
-        #[serde(flatten)]
-        aws: AwsOptions,
-    }
-
-    impl ModuleOptions for Opts {}
 
     fn page(keys: &[(&str, &str)], marker: Option<&str>) -> Answer {
         let members: String = keys
@@ -219,13 +210,17 @@ mod tests {
 
     fn list(replay: &Replay) -> Report {
         let io = replay.io();
-        run_module(&module_spec("t", &[]), json!({}), async |ctx, o: Opts| {
-            let aws = connect(ctx, &o.aws, &io, IAM_RETRIES).await?;
-            let listed = list_access_keys(&aws, &client(&aws), "u").await?;
-            Ok(Outcome::changed(false)
-                .with("keys", listed.keys)
-                .with("user_exists", listed.user_exists))
-        })
+        run_module(
+            &module_spec("t", &[]),
+            json!({}),
+            async |ctx, o: CommonOnly| {
+                let aws = connect(ctx, &o.aws, &io, IAM_RETRIES).await?;
+                let listed = list_access_keys(&aws, &client(&aws), "u").await?;
+                Ok(Outcome::changed(false)
+                    .with("keys", listed.keys)
+                    .with("user_exists", listed.user_exists))
+            },
+        )
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! cost nothing. No socket is opened.
 
 use crate::config::Io;
+use crate::options::AwsOptions;
 use crate::runtime::block_on;
 use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Outcome, Report};
 use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, Sleep};
@@ -12,6 +13,7 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_types::body::SdkBody;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -176,3 +178,12 @@ where
         block_on(body(ctx, options))
     })
 }
+
+/// The options of a module that takes only the common ones, for tests of the shared code.
+#[derive(Debug, Deserialize)]
+pub struct CommonOnly {
+    #[serde(flatten)]
+    pub aws: AwsOptions,
+}
+
+impl ModuleOptions for CommonOnly {}
