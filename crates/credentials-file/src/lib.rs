@@ -1,0 +1,553 @@
+//! Writes temporary AWS credentials into one profile of an AWS shared credentials file, safely,
+//! and reads them back.
+//!
+//! # File format
+//!
+//! The file is INI as botocore reads it (`configparser.RawConfigParser`): `[name]` section
+//! headers (no `profile ` prefix in the credentials file), `key = value` or `key: value` lines
+//! (split at the first `=`/`:`, both sides trimmed, keys lowercased as botocore does), full-line
+//! `#`/`;` comments, and indented continuation lines that extend the previous value.
+//!
+//! Writing a profile changes only that profile's section; every other byte of the file (other
+//! sections, comments, blank lines, order, CRLF line ends, a missing final newline) stays
+//! identical:
+//!
+//! * An existing section keeps its header line. All its key lines (and continuation lines) are
+//!   removed, and the new key lines go right after the header. Its comment and blank lines are
+//!   kept, in their order, after the new keys (a comment that stood between two keys moves below
+//!   them; comments and blank lines at the end of the section, usually about the next section,
+//!   stay where they are).
+//! * A missing section is appended at the end. If the file lacks a final newline, the new
+//!   section starts with a line ending and itself ends without one: the old text stays an exact
+//!   prefix and the file still lacks a final newline.
+//! * New lines use the file's line ending (that of its first line; `\n` for an empty file).
+//!
+//! A profile we write holds, in this order: `aws_access_key_id`, `aws_secret_access_key`,
+//! `aws_session_token` and `expiration` (the last two when given), then the ownership marker
+//! [`MANAGED_KEY`]` = true` and [`REQUEST_KEY`]` = <digest>`. botocore ignores the unknown keys.
+//! A section without the marker is never replaced unless [`WriteOptions::overwrite_unmanaged`]
+//! is set.
+//!
+//! # Safety of a write
+//!
+//! 1. Symbolic links are followed to the real file, which is replaced (the links stay).
+//! 2. A missing directory is created, with missing parents, mode 0700.
+//! 3. An exclusive lock is taken on `<real file>.lock` (mode 0600, created if missing, never
+//!    deleted) and held for the whole read-modify-write, so parallel writers (threads or
+//!    processes) never lose each other's profiles. ([`Step::Locked`])
+//! 4. The current file is read. ([`Step::Read`]) Temporary files that a crashed writer left are
+//!    removed now (with the lock held no other writer can own one).
+//! 5. The new text goes to a new temporary file `.<name>.tmp-…` in the same directory (mode
+//!    0600, owner and group of the old file). ([`Step::TempWritten`])
+//! 6. The temporary file is fsynced ([`Step::TempSynced`]), renamed over the real file
+//!    ([`Step::Renamed`]), and the directory fsynced ([`Step::DirSynced`]).
+//!
+//! If a step fails the temporary file is removed and the old file is untouched; the error names
+//! the step and the path, never a value. Readers need no lock: a rename is atomic.
+//!
+//! # Test hooks
+//!
+//! [`CredentialsFile::with_step_hook`] installs a callback run after each [`Step`] (it may panic
+//! to simulate a failure). The environment variable [`STOP_AT_ENV`]
+//! (`RUSTAWS_CREDS_TEST_STOP_AT=<step name>`, e.g. `TempSynced`) makes the process abort at that
+//! step, for end-to-end crash tests. Neither is meant for production use.
+
+mod ini;
+mod write;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ini::Document;
+
+/// The key marking a profile as written (and owned) by this collection.
+pub const MANAGED_KEY: &str = "x_rustaws_creds_managed";
+/// The key holding the caller's digest of the request that produced the credentials.
+pub const REQUEST_KEY: &str = "x_rustaws_creds_request";
+/// Test hook: the process aborts when a write reaches the step of this name.
+pub const STOP_AT_ENV: &str = "RUSTAWS_CREDS_TEST_STOP_AT";
+
+const ACCESS_KEY_ID: &str = "aws_access_key_id";
+const SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
+const SESSION_TOKEN: &str = "aws_session_token";
+const EXPIRATION: &str = "expiration";
+/// Keys whose values never appear in `Debug` output.
+const SECRET_KEYS: [&str; 2] = [SECRET_ACCESS_KEY, SESSION_TOKEN];
+
+/// A step of a write, in order; the test hooks run after each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Locked,
+    Read,
+    TempWritten,
+    TempSynced,
+    Renamed,
+    DirSynced,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Locked,
+        Step::Read,
+        Step::TempWritten,
+        Step::TempSynced,
+        Step::Renamed,
+        Step::DirSynced,
+    ];
+
+    /// The name [`STOP_AT_ENV`] takes: `Locked`, `Read`, `TempWritten`, ….
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Locked => "Locked",
+            Step::Read => "Read",
+            Step::TempWritten => "TempWritten",
+            Step::TempSynced => "TempSynced",
+            Step::Renamed => "Renamed",
+            Step::DirSynced => "DirSynced",
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+pub(crate) type StepHook = Arc<dyn Fn(Step) + Send + Sync>;
+
+/// Why reading or writing failed. No variant carries a credential value.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file-system operation failed: `op` says which (e.g. "lock", "fsync the directory").
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// The profile exists without our marker and overwriting it was not allowed.
+    UnmanagedProfile { profile: String, path: PathBuf },
+    /// The profile's section appears more than once (botocore refuses such a file).
+    DuplicateProfile {
+        profile: String,
+        path: PathBuf,
+        count: usize,
+    },
+    /// The profile name cannot be written as a section header.
+    InvalidProfileName {
+        profile: String,
+        reason: &'static str,
+    },
+    /// A value cannot be written (the value itself is not reported).
+    InvalidValue {
+        key: &'static str,
+        reason: &'static str,
+    },
+    /// The symbolic links starting at `path` loop or nest too deep.
+    SymlinkLoop { path: PathBuf },
+}
+
+impl Error {
+    pub(crate) fn io(op: &'static str, path: &Path, source: io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { op, path, source } => {
+                write!(f, "cannot {op} {}: {source}", path.display())
+            }
+            Error::UnmanagedProfile { profile, path } => write!(
+                f,
+                "profile [{profile}] in {} was not written by this collection (it has no \
+                 {MANAGED_KEY} key); refusing to overwrite it unless overwriting unmanaged \
+                 profiles is allowed",
+                path.display()
+            ),
+            Error::DuplicateProfile {
+                profile,
+                path,
+                count,
+            } => write!(
+                f,
+                "profile [{profile}] appears {count} times in {}; remove the duplicates first",
+                path.display()
+            ),
+            Error::InvalidProfileName { profile, reason } => {
+                write!(f, "invalid profile name {profile:?}: {reason}")
+            }
+            Error::InvalidValue { key, reason } => write!(f, "invalid value for {key}: {reason}"),
+            Error::SymlinkLoop { path } => {
+                write!(f, "too many symbolic links starting at {}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The credentials to write into a profile.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Entries {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Absent for long-term keys.
+    pub session_token: Option<String>,
+    /// RFC 3339, as the caller formats it; absent for long-term keys.
+    pub expiration: Option<String>,
+    /// The caller's hex digest of the request that produced these credentials.
+    pub request_digest: String,
+}
+
+impl fmt::Debug for Entries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entries")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<hidden>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<hidden>"),
+            )
+            .field("expiration", &self.expiration)
+            .field("request_digest", &self.request_digest)
+            .finish()
+    }
+}
+
+impl Entries {
+    /// The key lines, validated, each ending with `\n` (replaced by the file's line ending).
+    fn key_lines(&self) -> Result<Vec<u8>, Error> {
+        let mut pairs = vec![
+            (ACCESS_KEY_ID, self.access_key_id.as_str()),
+            (SECRET_ACCESS_KEY, self.secret_access_key.as_str()),
+        ];
+        if let Some(token) = &self.session_token {
+            pairs.push((SESSION_TOKEN, token));
+        }
+        if let Some(expiration) = &self.expiration {
+            pairs.push((EXPIRATION, expiration));
+        }
+        if self.request_digest.is_empty()
+            || !self.request_digest.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(Error::InvalidValue {
+                key: REQUEST_KEY,
+                reason: "must be a non-empty hex digest",
+            });
+        }
+        pairs.push((MANAGED_KEY, "true"));
+        pairs.push((REQUEST_KEY, &self.request_digest));
+        let mut out = Vec::new();
+        for (key, value) in pairs {
+            check_value(key, value)?;
+            out.extend_from_slice(format!("{key} = {value}\n").as_bytes());
+        }
+        Ok(out)
+    }
+}
+
+fn check_value(key: &'static str, value: &str) -> Result<(), Error> {
+    let reason = if value.is_empty() {
+        "is empty"
+    } else if value.chars().any(char::is_control) {
+        "contains a line break or another control character"
+    } else if value.trim() != value {
+        "starts or ends with white space, which the file format drops"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidValue { key, reason })
+}
+
+fn check_profile_name(name: &str) -> Result<(), Error> {
+    let reason = if name.is_empty() {
+        "is empty"
+    } else if name.trim() != name {
+        "starts or ends with white space"
+    } else if name.contains(['[', ']']) || name.chars().any(char::is_control) {
+        "contains a bracket, a line break or another control character"
+    } else if name == "DEFAULT" {
+        "[DEFAULT] is special to Python's configparser: its keys would apply to every profile"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidProfileName {
+        profile: name.to_string(),
+        reason,
+    })
+}
+
+/// A profile as read from the file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredProfile {
+    pub name: String,
+    /// Every key of the section (lowercased) with its value.
+    pub keys: BTreeMap<String, String>,
+    /// Whether [`MANAGED_KEY`] is `true`.
+    pub managed: bool,
+    /// The [`REQUEST_KEY`] value, if any.
+    pub request_digest: Option<String>,
+    /// The `expiration` value, if any, unparsed.
+    pub expiration: Option<String>,
+}
+
+impl StoredProfile {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.keys.get(key).map(String::as_str)
+    }
+
+    fn from_keys(name: &str, keys: BTreeMap<String, String>) -> Self {
+        StoredProfile {
+            name: name.to_string(),
+            managed: keys
+                .get(MANAGED_KEY)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            request_digest: keys.get(REQUEST_KEY).cloned(),
+            expiration: keys.get(EXPIRATION).cloned(),
+            keys,
+        }
+    }
+}
+
+impl fmt::Debug for StoredProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: BTreeMap<&str, &str> = self
+            .keys
+            .iter()
+            .map(|(k, v)| {
+                let shown = if SECRET_KEYS.contains(&k.as_str()) {
+                    "<hidden>"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("StoredProfile")
+            .field("name", &self.name)
+            .field("keys", &keys)
+            .field("managed", &self.managed)
+            .field("request_digest", &self.request_digest)
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+/// How a write may proceed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Replace a section that lacks our marker (it is refused otherwise).
+    pub overwrite_unmanaged: bool,
+}
+
+/// What a write did to the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The section was appended.
+    Created,
+    /// The section existed and its text changed.
+    Replaced,
+    /// The section existed with exactly this text (the file was still rewritten, mode 0600).
+    Unchanged,
+}
+
+/// A shared credentials file at a path (which need not exist yet).
+#[derive(Clone)]
+pub struct CredentialsFile {
+    path: PathBuf,
+    hook: Option<StepHook>,
+}
+
+impl fmt::Debug for CredentialsFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialsFile")
+            .field("path", &self.path)
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+impl CredentialsFile {
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        CredentialsFile {
+            path: path.into(),
+            hook: None,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Test hook: `hook` runs after each [`Step`] of a write, with the lock held. It may panic to
+    /// simulate a failure at that point (the temporary file is then removed).
+    pub fn with_step_hook(mut self, hook: impl Fn(Step) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The profile `name`, or `None` if the file or the profile does not exist. Takes no lock.
+    pub fn read_profile(&self, name: &str) -> Result<Option<StoredProfile>, Error> {
+        let text = match std::fs::read(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(Error::io("read", &self.path, source)),
+        };
+        let doc = Document::parse(&text);
+        let sections = doc.sections(name);
+        match sections.as_slice() {
+            [] => Ok(None),
+            [section] => Ok(Some(StoredProfile::from_keys(name, doc.keys(*section)))),
+            more => Err(Error::DuplicateProfile {
+                profile: name.to_string(),
+                path: self.path.clone(),
+                count: more.len(),
+            }),
+        }
+    }
+
+    /// Writes `entries` into profile `name`, replacing only that section (see the crate
+    /// documentation for the format and the steps).
+    pub fn write_profile(
+        &self,
+        name: &str,
+        entries: &Entries,
+        options: WriteOptions,
+    ) -> Result<WriteOutcome, Error> {
+        check_profile_name(name)?;
+        let key_lines = entries.key_lines()?;
+        write::locked_replace(&self.path, self.hook.as_ref(), |old| {
+            let old = old.unwrap_or_default();
+            let doc = Document::parse(old);
+            let sections = doc.sections(name);
+            match sections.as_slice() {
+                [] => Ok((
+                    doc.append_section(old, name, &key_lines),
+                    WriteOutcome::Created,
+                )),
+                [section] => {
+                    let existing = StoredProfile::from_keys(name, doc.keys(*section));
+                    if !existing.managed && !options.overwrite_unmanaged {
+                        return Err(Error::UnmanagedProfile {
+                            profile: name.to_string(),
+                            path: self.path.clone(),
+                        });
+                    }
+                    let new = doc.replace_section(*section, &key_lines);
+                    let outcome = if new == old {
+                        WriteOutcome::Unchanged
+                    } else {
+                        WriteOutcome::Replaced
+                    };
+                    Ok((new, outcome))
+                }
+                more => Err(Error::DuplicateProfile {
+                    profile: name.to_string(),
+                    path: self.path.clone(),
+                    count: more.len(),
+                }),
+            }
+        })
+    }
+}
+
+/// [`CredentialsFile::read_profile`] on `path`.
+pub fn read_profile(path: &Path, name: &str) -> Result<Option<StoredProfile>, Error> {
+    CredentialsFile::at(path).read_profile(name)
+}
+
+/// The shared credentials file botocore uses: `AWS_SHARED_CREDENTIALS_FILE` (a leading `~` or
+/// `~/` expanded to the home directory) if set and not empty, else `~/.aws/credentials`. The
+/// home directory is `home`, else `HOME` from `env`; without either, `~` stays literal.
+pub fn default_path(env: impl Fn(&str) -> Option<String>, home: Option<PathBuf>) -> PathBuf {
+    let home = home.or_else(|| env("HOME").filter(|h| !h.is_empty()).map(PathBuf::from));
+    let expand = |path: &str| -> PathBuf {
+        let rest = if path == "~" {
+            Some("")
+        } else {
+            path.strip_prefix("~/")
+        };
+        match (rest, &home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(path),
+        }
+    };
+    match env("AWS_SHARED_CREDENTIALS_FILE").filter(|p| !p.is_empty()) {
+        Some(path) => expand(&path),
+        None => expand("~/.aws/credentials"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_path_expands_tilde() {
+        let home = Some(PathBuf::from("/home/u"));
+        let env = |v: &str| (v == "AWS_SHARED_CREDENTIALS_FILE").then(|| "~/x/creds".to_string());
+        assert_eq!(
+            default_path(env, home.clone()),
+            PathBuf::from("/home/u/x/creds")
+        );
+        assert_eq!(
+            default_path(|_| None, home),
+            PathBuf::from("/home/u/.aws/credentials")
+        );
+        let env = |v: &str| (v == "HOME").then(|| "/h".to_string());
+        assert_eq!(
+            default_path(env, None),
+            PathBuf::from("/h/.aws/credentials")
+        );
+        let env = |v: &str| (v == "AWS_SHARED_CREDENTIALS_FILE").then(|| "/abs".to_string());
+        assert_eq!(default_path(env, None), PathBuf::from("/abs"));
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let entries = Entries {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: "SECRETSECRET".into(),
+            session_token: Some("TOKENTOKEN".into()),
+            expiration: None,
+            request_digest: "ab".into(),
+        };
+        let shown = format!("{entries:?}");
+        assert!(!shown.contains("SECRETSECRET") && !shown.contains("TOKENTOKEN"));
+    }
+
+    #[test]
+    fn invalid_values_are_named_not_shown() {
+        let entries = Entries {
+            access_key_id: "AKIA".into(),
+            secret_access_key: "SECRET\nINJECT".into(),
+            session_token: None,
+            expiration: None,
+            request_digest: "ab".into(),
+        };
+        let err = entries.key_lines().err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains(SECRET_ACCESS_KEY), "{err}");
+        assert!(
+            !err.contains("SECRET\n") && !err.contains("INJECT"),
+            "{err}"
+        );
+    }
+}
