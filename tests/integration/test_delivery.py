@@ -27,7 +27,8 @@ STANDARD = re.compile(r"rustaws\.creds: Ansible's standard path for \w+: (.*)")
 SSH_EXEC = re.compile(r"SSH: EXEC ssh ")
 PUT = re.compile(r"^<[^>]+> PUT ", re.M)
 RESULT = re.compile(r"^(ok|changed|skipping|fatal): \[(\w+)\](?:: [A-Z!]+)?(?: => \(item=[^)]*\))? => ", re.M)
-VOLATILE = {"secret_key", "session_token", "expiration", "request_id"}
+VOLATILE = {"secret_key", "session_token", "expiration", "request_id",
+            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "expires_in"}
 
 
 @pytest.fixture(scope="module")

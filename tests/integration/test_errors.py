@@ -9,6 +9,7 @@ from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 # AnsibleModule's list of the module's options and aliases, from the spec.
 SUPPORTED = module_spec.supported_parameters("sts_session_token")
+MFA_SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 
 BAD = [
     ("unknown-option", {"bogus": 1},
@@ -17,9 +18,15 @@ BAD = [
      "argument 'duration_seconds' is of type str and we were unable to convert to int"),
     ("duration-too-short", {"duration_seconds": 100}, "duration_seconds must be between 900 and 129600 seconds"),
     ("duration-too-long", {"duration_seconds": 129601}, "duration_seconds must be between 900 and 129600 seconds"),
-    ("mfa-token-five-digits", {"mfa_token": "12345"}, "mfa_token must be the six-digit code"),
-    ("mfa-token-letters", {"mfa_token": "abcdef"}, "mfa_token must be the six-digit code"),
-    ("mfa-serial-short", {"mfa_serial_number": "short"}, "mfa_serial_number must be"),
+    ("mfa-token-five-digits", {"mfa_serial_number": MFA_SERIAL, "mfa_token": "12345"},
+     "mfa_token must be the six-digit code"),
+    ("mfa-token-letters", {"mfa_serial_number": MFA_SERIAL, "mfa_token": "abcdef"},
+     "mfa_token must be the six-digit code"),
+    ("mfa-serial-short", {"mfa_serial_number": "short", "mfa_token": "123456"}, "mfa_serial_number must be"),
+    ("mfa-serial-without-token", {"mfa_serial_number": MFA_SERIAL},
+     "mfa_serial_number is set but mfa_token is not: an MFA device is used with the six-digit code it shows now"),
+    ("mfa-token-without-serial", {"mfa_token": "123456"},
+     "mfa_token is set but mfa_serial_number is not"),
     ("validate-certs-maybe", {"validate_certs": "maybe"}, "is not a valid boolean"),
     ("endpoint-without-scheme", {"endpoint_url": "127.0.0.1:5000"}, "endpoint_url must be an http:// or https:// URL"),
     ("aws-config-unknown-key", {"aws_config": {"bogus": 1}}, "aws_config has an unsupported key 'bogus'"),

@@ -20,6 +20,12 @@ def test_credentials_of_one_task_used_by_the_next(playbook):
     assert re.search(r"^localhost\s+: ok=3\s+changed=2 ", proc.stdout, re.M), proc.stdout
 
 
+def test_credentials_handed_to_a_later_task_through_environment(playbook):
+    """env holds the four AWS_* variables a command reads; expires_in is whole seconds left."""
+    proc = playbook("handoff.yml")
+    assert re.search(r"^localhost\s+: ok=3\s+changed=1 ", proc.stdout, re.M), proc.stdout
+
+
 @pytest.mark.parametrize("name", [
     "module_defaults_collection_group.yml",
     "module_defaults_collection_group_short_name.yml",

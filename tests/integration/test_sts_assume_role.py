@@ -108,7 +108,7 @@ def test_a_string_policy_is_sent_as_it_is_and_unset_options_are_not_sent(run_nam
     assert request.form == {"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": ROLE,
                             "RoleSessionName": "s1", "Policy": policy}
     # No SourceIdentity in the answer: no source_identity key.
-    assert set(r) == {"changed", "sts_creds", "sts_user", "invocation"}
+    assert set(r) == {"changed", "sts_creds", "sts_user", "env", "expires_in", "invocation"}
 
 
 def test_a_policy_the_service_refuses_reads_as_in_amazon_aws(run_named_module, role_sts):
@@ -156,12 +156,16 @@ BAD = [
     ("external_id-pattern", {"external_id": "invalid external id"},
      ["external_id", "Member must satisfy regular expression pattern"]),
     ("external_id-short", {"external_id": "x"}, ["external_id", "Invalid length for parameter ExternalId"]),
-    ("mfa_serial_number-pattern", {"mfa_serial_number": "invalid serial number"},
+    ("mfa_serial_number-pattern", {"mfa_serial_number": "invalid serial number", "mfa_token": "123456"},
      ["mfa_serial_number", "Member must satisfy regular expression pattern"]),
-    ("mfa_serial_number-short", {"mfa_serial_number": "short"}, ["mfa_serial_number", "9 to 256 characters"]),
-    ("mfa_token-pattern", {"mfa_token": "invalid token code"},
+    ("mfa_serial_number-short", {"mfa_serial_number": "short", "mfa_token": "123456"},
+     ["mfa_serial_number", "9 to 256 characters"]),
+    ("mfa_token-pattern", {"mfa_serial_number": MFA_SERIAL, "mfa_token": "invalid token code"},
      ["mfa_token", "Member must satisfy regular expression pattern"]),
-    ("mfa_token-five-digits", {"mfa_token": "12345"}, ["mfa_token", "six-digit"]),
+    ("mfa_token-five-digits", {"mfa_serial_number": MFA_SERIAL, "mfa_token": "12345"}, ["mfa_token", "six-digit"]),
+    ("mfa_serial_number-alone", {"mfa_serial_number": MFA_SERIAL},
+     ["mfa_serial_number is set but mfa_token is not", "Give both, or neither."]),
+    ("mfa_token-alone", {"mfa_token": "123456"}, ["mfa_token is set but mfa_serial_number is not"]),
     ("tags-not-a-dict", {"tags": "notadict"}, ["tags", "unable to convert to dict"]),
     ("tags-empty-key", {"tags": {"": "v"}}, ["tags", "Invalid length for parameter Tags[].Key"]),
     ("tags-long-key", {"tags": {filler(129): "v"}}, ["tags", "valid max length: 128"]),

@@ -51,7 +51,8 @@ _NOT_SECRET_NAME = re.compile(r"file|path|dir|url|serial|arn|duration|expir|_id$
 _TOKEN_FILE_NAME = re.compile(r"(token|secret).*file|file.*(token|secret)", re.I)
 _SOURCE_EXCERPT = re.compile(r"(Origin: [^\n]+:\d+:\d+\n\n)((?:[ \t]*\d+ [^\n]*\n)+)")
 _ANSIBLE_TMP_NAMES = re.compile(r"ansible-(?:tmp|local)-[\w.\-]+|tmp[a-z0-9_]{8}|AnsiballZ_\w+")
-ISSUED_PARENTS = {"sts_creds": ("secret_key", "session_token")}
+ISSUED_PARENTS = {"sts_creds": ("secret_key", "session_token"),
+                  "env": ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
 ISSUED_KEYS = ("secret_access_key",)
 WATCHED_PROGRAMS = ("ansible", "ansible-playbook")
 MODULE_EXECUTABLE = "rustaws-creds"

@@ -33,6 +33,22 @@ pub fn mfa_serial(option: &str, value: &str) -> Result<(), Failure> {
     pattern(option, value, "+=/:,.@-")
 }
 
+/// An MFA device and its code go together: a serial number alone would be sent without a code
+/// (AWS refuses it; moto would not), and a code alone names no device.
+pub fn mfa_pair(serial: Option<&str>, code: Option<&str>) -> Result<(), Failure> {
+    match (serial, code) {
+        (Some(_), None) => Err(Failure::new(
+            "mfa_serial_number is set but mfa_token is not: an MFA device is used with the \
+             six-digit code it shows now. Give both, or neither.",
+        )),
+        (None, Some(_)) => Err(Failure::new(
+            "mfa_token is set but mfa_serial_number is not: the code must come with the serial \
+             number or ARN of the MFA device that shows it. Give both, or neither.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The code shown by an MFA device: exactly six digits. The value is secret and not repeated.
 pub fn mfa_token(option: &str, value: &str) -> Result<(), Failure> {
     if value.len() == 6 && value.bytes().all(|b| b.is_ascii_digit()) {

@@ -68,12 +68,54 @@ impl From<&AssumedRoleUser> for StsUser {
     }
 }
 
-/// The result of a call that returns credentials: `changed` and `sts_creds`, returned whole
-/// (they are new secrets, never masked).
+/// `env`: the credentials as the environment variables the AWS CLI and SDKs read, for a later
+/// task's `environment:`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CredentialsEnv {
+    #[serde(rename = "AWS_ACCESS_KEY_ID")]
+    pub access_key_id: String,
+    #[serde(rename = "AWS_SECRET_ACCESS_KEY")]
+    pub secret_access_key: String,
+    #[serde(rename = "AWS_SESSION_TOKEN")]
+    pub session_token: String,
+    #[serde(rename = "AWS_CREDENTIAL_EXPIRATION")]
+    pub expiration: String,
+}
+
+impl From<&StsCredentials> for CredentialsEnv {
+    fn from(c: &StsCredentials) -> Self {
+        CredentialsEnv {
+            access_key_id: c.access_key.clone(),
+            secret_access_key: c.secret_key.clone(),
+            session_token: c.session_token.clone(),
+            expiration: c.expiration.clone(),
+        }
+    }
+}
+
+/// Whole seconds from `now` until `expiration`; 0 once it has passed.
+pub fn expires_in(expiration: &DateTime, now: std::time::SystemTime) -> i64 {
+    let now = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    (expiration.secs() - now).max(0)
+}
+
+/// The result of a call that returns credentials: `changed`, `sts_creds`, and for handing them
+/// to later tasks `env` and `expires_in`. Credentials are returned whole (they are new secrets,
+/// never masked).
 pub fn issued(operation: &str, credentials: Option<&Credentials>) -> Result<Outcome, Failure> {
     let credentials = credentials
         .ok_or_else(|| Failure::new(format!("{operation} answered without credentials")))?;
-    Ok(Outcome::changed(true).with_issued("sts_creds", StsCredentials::from(credentials)))
+    let sts_creds = StsCredentials::from(credentials);
+    let env = CredentialsEnv::from(&sts_creds);
+    Ok(Outcome::changed(true)
+        .with_issued("sts_creds", sts_creds)
+        .with_issued("env", env)
+        .with(
+            "expires_in",
+            expires_in(credentials.expiration(), std::time::SystemTime::now()),
+        ))
 }
 
 /// Ceph RGW names the assumed role's ID `<AssumeRoleId>` where AWS says `<AssumedRoleId>`, so
@@ -222,6 +264,13 @@ mod tests {
             iso8601(&DateTime::from_secs(0)),
             "1970-01-01T00:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn expires_in_whole_seconds_never_negative() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_000_500);
+        assert_eq!(expires_in(&DateTime::from_secs(4_600), now), 3_600);
+        assert_eq!(expires_in(&DateTime::from_secs(10), now), 0);
     }
 
     #[test]

@@ -60,6 +60,7 @@ impl ModuleOptions for Options {
         if let Some(id) = &self.external_id {
             limits::external_id("external_id", id)?;
         }
+        limits::mfa_pair(self.mfa_serial_number.as_deref(), self.mfa_token.as_deref())?;
         if let Some(serial) = &self.mfa_serial_number {
             limits::mfa_serial("mfa_serial_number", serial)?;
         }
@@ -171,13 +172,21 @@ mod tests {
                 "Member must satisfy regular expression pattern",
             ),
             (
-                json!({"mfa_serial_number": "invalid serial number"}),
+                json!({"mfa_serial_number": "invalid serial number", "mfa_token": "123456"}),
                 "mfa_serial_number may only contain letters, digits, _ and +=/:,.@-, got \
                  'invalid serial number' (Member must satisfy regular expression pattern",
             ),
             (
-                json!({"mfa_token": "invalid token code"}),
+                json!({"mfa_serial_number": "arn:aws:iam::123456789012:mfa/u", "mfa_token": "invalid token code"}),
                 "Member must satisfy regular expression pattern",
+            ),
+            (
+                json!({"mfa_serial_number": "arn:aws:iam::123456789012:mfa/u"}),
+                "mfa_serial_number is set but mfa_token is not",
+            ),
+            (
+                json!({"mfa_token": "123456"}),
+                "mfa_token is set but mfa_serial_number is not",
             ),
             (json!({"transitive_tag_keys": ["a"]}), "not a key of tags"),
             (json!({"source_identity": "aws:x"}), "Member must satisfy"),

@@ -41,6 +41,7 @@ impl ModuleOptions for Options {
         if let Some(d) = self.duration_seconds {
             limits::duration("duration_seconds", "DurationSeconds", d, 900, 129_600)?;
         }
+        limits::mfa_pair(self.mfa_serial_number.as_deref(), self.mfa_token.as_deref())?;
         if let Some(serial) = &self.mfa_serial_number {
             limits::mfa_serial("mfa_serial_number", serial)?;
         }
