@@ -25,4 +25,4 @@ pub use module::{options_round_trip, Module, ModuleOptions};
 pub use outcome::{Deprecation, Failure, Outcome, Report};
 pub use rules::{validate, Validation};
 pub use run::{emit, execute, fail_early, run, validation_error};
-pub use spec::{Lit, ModuleSpec, Opt, RequiredIf, Type};
+pub use spec::{Lit, ModuleSpec, Opt, RequiredIf, Type, COMMON_FRAGMENT};

@@ -77,12 +77,15 @@ where
     };
     let outcome = match error {
         Some(msg) => Err(Failure::new(msg)),
-        None => typed_options::<T>(&ctx, params).and_then(|options| {
-            if ctx.check_mode() && !spec.supports_check_mode {
-                return Ok(check_mode_skip(&ctx));
-            }
-            body(&mut ctx, options)
-        }),
+        None => {
+            let runs_in_check_mode = spec.runs_in_check_mode(&params);
+            typed_options::<T>(&ctx, params).and_then(|options| {
+                if ctx.check_mode() && !runs_in_check_mode {
+                    return Ok(check_mode_skip(&ctx));
+                }
+                body(&mut ctx, options)
+            })
+        }
     };
     report(outcome, ctx, invocation)
 }
@@ -360,6 +363,27 @@ mod tests {
             |c: &mut Context, _: Opts| Ok(Outcome::changed(c.check_mode())),
         );
         assert_eq!(r.json["changed"], true);
+    }
+
+    #[test]
+    fn check_mode_can_depend_on_an_option() {
+        let spec = spec().supports_check_mode_with("name");
+        let run = |args: Value| {
+            execute(&spec, Ok(obj(args)), &|_| None, |_, _: Opts| {
+                Ok(Outcome::changed(true))
+            })
+            .json
+        };
+        let with = run(json!({"name": "n", "_ansible_check_mode": true}));
+        assert_eq!(
+            (&with["changed"], with.get("skipped")),
+            (&json!(true), None)
+        );
+        for name in [json!(null), json!("")] {
+            let without = run(json!({"name": name, "_ansible_check_mode": true}));
+            assert_eq!(without["skipped"], true);
+        }
+        assert_eq!(run(json!({}))["changed"], true);
     }
 
     #[test]

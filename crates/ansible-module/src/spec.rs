@@ -3,6 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
+/// The documentation fragment of the options every module of a collection shares.
+pub const COMMON_FRAGMENT: &str = "common";
+
 /// An option's type, as AnsibleModule names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Type {
@@ -177,8 +180,12 @@ pub struct ModuleSpec {
     pub required_if: Vec<RequiredIf>,
     pub required_by: Vec<(&'static str, &'static [&'static str])>,
     pub supports_check_mode: bool,
-    /// Options that came from a shared set (see [`ModuleSpec::shared_options`]).
-    pub shared: Vec<&'static str>,
+    /// Set when check mode is supported only for runs that give this option; other runs are
+    /// skipped in check mode as by a module without support.
+    pub check_mode_requires: Option<&'static str>,
+    /// Options that came from a shared set (see [`ModuleSpec::shared_options`]), with the name
+    /// of the documentation fragment that documents the set.
+    pub shared: Vec<(&'static str, &'static str)>,
 }
 
 impl ModuleSpec {
@@ -193,6 +200,7 @@ impl ModuleSpec {
             required_if: Vec::new(),
             required_by: Vec::new(),
             supports_check_mode: false,
+            check_mode_requires: None,
             shared: Vec::new(),
         }
     }
@@ -208,10 +216,11 @@ impl ModuleSpec {
         }
         self
     }
-    /// Adds options that several modules share (documented once, in a documentation
-    /// fragment); the module's own options added later may still refine them.
-    pub fn shared_options(mut self, options: &[Opt]) -> Self {
-        self.shared.extend(options.iter().map(|o| o.name));
+    /// Adds options that several modules share, documented once in the documentation
+    /// fragment `fragment`; the module's own options added later may still refine them.
+    pub fn shared_options(mut self, fragment: &'static str, options: &[Opt]) -> Self {
+        self.shared
+            .extend(options.iter().map(|o| (o.name, fragment)));
         self.options(options)
     }
     pub fn mutually_exclusive(mut self, names: &'static [&'static str]) -> Self {
@@ -238,6 +247,29 @@ impl ModuleSpec {
         self.supports_check_mode = true;
         self
     }
+    /// Check mode is supported when `option` is given (not null, not `''`); without it a
+    /// check-mode run is skipped, as for a module without support.
+    pub fn supports_check_mode_with(mut self, option: &'static str) -> Self {
+        self.supports_check_mode = true;
+        self.check_mode_requires = Some(option);
+        self
+    }
+    /// Whether a run with these (validated) options does its work in check mode.
+    pub fn runs_in_check_mode(&self, params: &Map<String, Value>) -> bool {
+        match self.check_mode_requires {
+            Some(option) => params
+                .get(option)
+                .is_some_and(|v| !v.is_null() && v.as_str() != Some("")),
+            None => self.supports_check_mode,
+        }
+    }
+    /// The documentation fragment that documents `option`, if it is a shared one.
+    pub fn fragment_of(&self, option: &str) -> Option<&'static str> {
+        self.shared
+            .iter()
+            .find(|(o, _)| *o == option)
+            .map(|(_, f)| *f)
+    }
 
     pub fn option(&self, name: &str) -> Option<&Opt> {
         self.options.iter().find(|o| o.name == name)
@@ -249,13 +281,11 @@ impl ModuleSpec {
         let options: Map<String, Value> = self
             .options
             .iter()
-            .map(|o| {
-                let shared = self.shared.contains(&o.name);
-                (o.name.to_owned(), o.to_json(shared))
-            })
+            .map(|o| (o.name.to_owned(), o.to_json(self.fragment_of(o.name))))
             .collect();
         json!({
             "supports_check_mode": self.supports_check_mode,
+            "check_mode_requires": self.check_mode_requires,
             "options": options,
             "mutually_exclusive": self.mutually_exclusive,
             "required_together": self.required_together,
@@ -274,8 +304,9 @@ impl ModuleSpec {
 }
 
 impl Opt {
-    /// One option as JSON; `common` says it is one of the options every module shares.
-    fn to_json(self, common: bool) -> Value {
+    /// One option as JSON; `fragment` names the documentation fragment of a shared option
+    /// (`common` is the one every module shares).
+    fn to_json(self, fragment: Option<&str>) -> Value {
         json!({
             "type": self.kind.name(),
             "elements": self.elements.map(Type::name),
@@ -287,7 +318,8 @@ impl Opt {
             "env": self.env,
             "deprecated_env": self.deprecated_env,
             "no_log": self.no_log,
-            "common": common,
+            "common": fragment == Some(COMMON_FRAGMENT),
+            "fragment": fragment,
         })
     }
 }

@@ -92,7 +92,7 @@ pub const COMMON_OPTIONS: &[Opt] = &[
 /// A module's spec: the common options followed by the module's own.
 pub fn module_spec(name: &'static str, options: &[Opt]) -> ModuleSpec {
     ModuleSpec::new(name, COLLECTION)
-        .shared_options(COMMON_OPTIONS)
+        .shared_options(ansible_module::COMMON_FRAGMENT, COMMON_OPTIONS)
         .options(options)
 }
 
