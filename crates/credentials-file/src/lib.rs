@@ -24,7 +24,9 @@
 //!
 //! A profile we write holds, in this order: `aws_access_key_id`, `aws_secret_access_key`,
 //! `aws_session_token` and `expiration` (the last two when given), then the ownership marker
-//! [`MANAGED_KEY`]` = true` and [`REQUEST_KEY`]` = <digest>`. botocore ignores the unknown keys.
+//! [`MANAGED_KEY`]` = true`, [`REQUEST_KEY`]` = <digest>` and, when given, [`RESULT_KEY`]` = <text>`
+//! (what else the caller needs to answer from the profile later; never a secret). botocore
+//! ignores the unknown keys.
 //! A section without the marker is never replaced unless [`WriteOptions::overwrite_unmanaged`]
 //! is set.
 //!
@@ -67,6 +69,8 @@ use ini::Document;
 pub const MANAGED_KEY: &str = "x_rustaws_creds_managed";
 /// The key holding the caller's digest of the request that produced the credentials.
 pub const REQUEST_KEY: &str = "x_rustaws_creds_request";
+/// The key holding what else the caller returned with the credentials (not secret).
+pub const RESULT_KEY: &str = "x_rustaws_creds_result";
 /// Test hook: the process aborts when a write reaches the step of this name.
 pub const STOP_AT_ENV: &str = "RUSTAWS_CREDS_TEST_STOP_AT";
 
@@ -214,6 +218,8 @@ pub struct Entries {
     pub expiration: Option<String>,
     /// The caller's hex digest of the request that produced these credentials.
     pub request_digest: String,
+    /// One line of text the caller reads back with the credentials (never a secret).
+    pub result: Option<String>,
 }
 
 impl fmt::Debug for Entries {
@@ -227,6 +233,7 @@ impl fmt::Debug for Entries {
             )
             .field("expiration", &self.expiration)
             .field("request_digest", &self.request_digest)
+            .field("result", &self.result)
             .finish()
     }
 }
@@ -254,6 +261,9 @@ impl Entries {
         }
         pairs.push((MANAGED_KEY, "true"));
         pairs.push((REQUEST_KEY, &self.request_digest));
+        if let Some(result) = &self.result {
+            pairs.push((RESULT_KEY, result));
+        }
         let mut out = Vec::new();
         for (key, value) in pairs {
             check_value(key, value)?;
@@ -276,7 +286,8 @@ fn check_value(key: &'static str, value: &str) -> Result<(), Error> {
     Err(Error::InvalidValue { key, reason })
 }
 
-fn check_profile_name(name: &str) -> Result<(), Error> {
+/// Whether `name` can be written as a profile's section header.
+pub fn check_profile_name(name: &str) -> Result<(), Error> {
     let reason = if name.is_empty() {
         "is empty"
     } else if name.trim() != name {
@@ -306,6 +317,8 @@ pub struct StoredProfile {
     pub request_digest: Option<String>,
     /// The `expiration` value, if any, unparsed.
     pub expiration: Option<String>,
+    /// The [`RESULT_KEY`] value, if any.
+    pub result: Option<String>,
 }
 
 impl StoredProfile {
@@ -321,6 +334,7 @@ impl StoredProfile {
                 .is_some_and(|v| v.eq_ignore_ascii_case("true")),
             request_digest: keys.get(REQUEST_KEY).cloned(),
             expiration: keys.get(EXPIRATION).cloned(),
+            result: keys.get(RESULT_KEY).cloned(),
             keys,
         }
     }
@@ -346,6 +360,7 @@ impl fmt::Debug for StoredProfile {
             .field("managed", &self.managed)
             .field("request_digest", &self.request_digest)
             .field("expiration", &self.expiration)
+            .field("result", &self.result)
             .finish()
     }
 }
@@ -528,6 +543,7 @@ mod tests {
             session_token: Some("TOKENTOKEN".into()),
             expiration: None,
             request_digest: "ab".into(),
+            result: None,
         };
         let shown = format!("{entries:?}");
         assert!(!shown.contains("SECRETSECRET") && !shown.contains("TOKENTOKEN"));
@@ -541,6 +557,7 @@ mod tests {
             session_token: None,
             expiration: None,
             request_digest: "ab".into(),
+            result: None,
         };
         let err = entries.key_lines().err().map(|e| e.to_string());
         let err = err.unwrap_or_default();

@@ -44,6 +44,7 @@ pub fn entries(tag: &str) -> Entries {
         session_token: Some(format!("token-{tag}")),
         expiration: Some("2030-01-02T03:04:05Z".to_string()),
         request_digest: "0123abcdef".to_string(),
+        result: None,
     }
 }
 
