@@ -1,7 +1,8 @@
 """Integration fixtures: the collection installed from the tarball scripts/build made, local AWS
 stand-ins on 127.0.0.1 (moto, moto with IAM authentication, moto over TLS with the private CA,
-a recording fake STS), a clean environment, and three ways to run the module: the installed
-binary directly, ad hoc `ansible`, and `ansible-playbook`.
+two recording fake STS: one that answers GetSessionToken, one that answers the calls of the
+other modules), a clean environment, and three ways to run the module: the installed binary
+directly, ad hoc `ansible`, and `ansible-playbook`.
 
 Network rule: only 127.0.0.1 is ever contacted. Every run gets AWS_EC2_METADATA_DISABLED=true
 and AWS_ENDPOINT_URL pointing at a closed local port (the AWS SDK honours it when no
@@ -31,6 +32,7 @@ PLAYBOOKS = HERE / "playbooks"
 sys.path.insert(0, str(HERE.parent / "support"))
 import module_spec  # noqa: E402
 from certificates import CertificateAuthority  # noqa: E402
+from fake_role_sts import RoleSTS  # noqa: E402
 from fake_sts import FakeSTS  # noqa: E402
 from moto_server import (  # noqa: E402, F401 (re-exported to the tests)
     PROXY_VARS, TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, allow, authenticating_moto, user_with_key,
@@ -133,6 +135,21 @@ def fake_sts(fake_sts_server):
     """The recording STS stand-in, with no requests recorded yet."""
     fake_sts_server.clear()
     return fake_sts_server
+
+
+@pytest.fixture(scope="session")
+def role_sts_server():
+    with RoleSTS() as server:
+        yield server
+
+
+@pytest.fixture
+def role_sts(role_sts_server):
+    """The recording stand-in of tests/support/fake_role_sts.py (it answers GetCallerIdentity,
+    AssumeRole and more), with no requests recorded yet. It shows what a module sends when it
+    signs with a session token, which sts_session_token refuses to do (GetSessionToken does)."""
+    role_sts_server.clear()
+    return role_sts_server
 
 
 class IamKey(typing.NamedTuple):
@@ -368,17 +385,18 @@ HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal): \[localhost\](?:: [A-Z!]+
 
 @pytest.fixture
 def adhoc(env, tmp_path):
-    """`ansible localhost -m rustaws.creds.sts_session_token -a ARGS` with the default callback at
-    -v, which prints each host's result as JSON (also for skipped hosts)."""
+    """`ansible localhost -m rustaws.creds.sts_session_token -a ARGS` (or another module, by its
+    FQCN) with the default callback at -v, which prints each host's result as JSON (also for
+    skipped hosts)."""
     base = env
 
-    def run(module_args, env=None, check=False, verbosity=1):
+    def run(module_args, env=None, check=False, verbosity=1, module=FQCN):
         full_env = _merge_env(
             base, {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
                        **(env or {})})
         assert_network_safe(full_env)
         assert_urls_local(module_args)
-        cmd = ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", FQCN, "-a", module_args,
+        cmd = ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", module, "-a", module_args,
                "-" + "v" * verbosity]
         if check:
             cmd.append("--check")

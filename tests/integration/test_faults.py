@@ -36,13 +36,15 @@ def proxy(moto):
 
 @pytest.fixture
 def run(module_binary, env, tmp_path):
-    """run(url, aws_config, limit): one module run against `url`; fails the test if it is not
-    over within `limit` seconds (the process is then killed). Returns (rc, result, seconds)."""
+    """run(url, aws_config, limit): one module run (sts_session_token unless `module` names
+    another) against `url`; fails the test if it is not over within `limit` seconds (the process
+    is then killed). Returns (rc, result, seconds)."""
     counter = iter(range(1000))
 
-    def go(url, aws_config=None, limit=20, extra_env=None):
+    def go(url, aws_config=None, limit=20, extra_env=None, module="sts_session_token"):
         """extra_env: variables for this run; with them, no keys are given as options."""
-        args = {"endpoint_url": url, "_ansible_module_name": "rustaws.creds.sts_session_token"}
+        executable = module_binary.parent / module
+        args = {"endpoint_url": url, "_ansible_module_name": f"rustaws.creds.{module}"}
         if extra_env is None:
             args.update(access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY)
         if aws_config is not None:
@@ -53,7 +55,7 @@ def run(module_binary, env, tmp_path):
         path.write_text(json.dumps(args))
         start = time.monotonic()
         try:
-            proc = subprocess.run([str(module_binary), str(path)], capture_output=True, text=True, timeout=limit,
+            proc = subprocess.run([str(executable), str(path)], capture_output=True, text=True, timeout=limit,
                                   env=run_env, stdin=subprocess.DEVNULL, cwd=tmp_path)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the module was still running after {limit:.1f} s (killed)", pytrace=False)
@@ -216,14 +218,17 @@ def container_credentials():
 
 def test_the_credentials_providers_timeouts_do_not_become_the_calls(run, container_credentials):
     """The container provider's 2 s connect timeout and the module's configured one are pools
-    of their own: the STS call after the credentials keeps its own 0.5 s."""
+    of their own: the STS call after the credentials keeps its own 0.5 s. The container's
+    credentials carry a session token, so the call is aws_caller_info's GetCallerIdentity
+    (sts_session_token refuses session credentials)."""
     url = f"{container_credentials.url}/credentials"
     with BacklogFull() as server:
         rc, r, elapsed = run(server.url, retries(2, connect_timeout=T), limit=2 * 2 + backoff(2) + SLACK + 1,
-                             extra_env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": url})
+                             extra_env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": url}, module="aws_caller_info")
     assert container_credentials.paths() == ["/credentials"]
     assert rc == 1
-    assert r["msg"].startswith(f'Connect timeout on endpoint URL: "{server.url}"'), r["msg"]
+    assert r["msg"].startswith(
+        f'Failed to retrieve caller identity: Connect timeout on endpoint URL: "{server.url}"'), r["msg"]
     assert 2 * T <= elapsed < 2 * T + backoff(2) + SLACK, elapsed
 
 

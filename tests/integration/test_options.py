@@ -4,8 +4,10 @@ that the value took effect; then the precedence rules.
 How "took effect" is shown, per option:
 - access_key, secret_key, profile: against the moto server that authenticates requests with
   IAM keys, so the call only succeeds with the right key pair;
-- session_token, region: against the recording fake STS, which sees the security-token header
-  and the SigV4 credential scope;
+- session_token: with aws_caller_info (GetCallerIdentity accepts session credentials, which
+  sts_session_token refuses) against the recording fake of tests/support/fake_role_sts.py, which
+  sees the security-token header of both its calls;
+- region: against the recording fake STS, which sees the SigV4 credential scope;
 - endpoint_url: the call reaches moto (the environment's safety net, AWS_ENDPOINT_URL, points
   at a closed port, so without the option nothing answers);
 - aws_ca_bundle: moto over TLS with a private CA succeeds;
@@ -20,10 +22,13 @@ from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 TOKEN = "FwoGZXIvYXdzEXAMPLEsessionTOKENvalue/0001+abcdefghijklmnop"
 REGION = "ap-southeast-2"
+# The module that shows session_token: sts_session_token refuses credentials that carry one.
+TOKEN_PROBE = "aws_caller_info"
+TOKEN_PROBE_CALLS = ["GetCallerIdentity", "ListAccountAliases"]
 
 
 @pytest.fixture
-def option_check(run_module, moto, auth_moto, fake_sts, tls_moto, aws_config_file):
+def option_check(run_module, run_named_module, moto, auth_moto, fake_sts, role_sts, tls_moto, aws_config_file):
     """check(option, given) runs the module with `option` supplied by `given(value)` (which
     returns (extra args, extra env)) and asserts the value took effect. Returns the result."""
 
@@ -36,7 +41,7 @@ def option_check(run_module, moto, auth_moto, fake_sts, tls_moto, aws_config_fil
             args = {"endpoint_url": auth_moto.url, "access_key": auth_moto.key.access_key}
         elif option == "session_token":
             value = TOKEN
-            args = {"endpoint_url": fake_sts.url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
+            args = {"endpoint_url": role_sts.url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
         elif option == "profile":
             value = "p1"
             args = {"endpoint_url": auth_moto.url}
@@ -60,13 +65,19 @@ def option_check(run_module, moto, auth_moto, fake_sts, tls_moto, aws_config_fil
             env = {**env, **aws_config_file(
                 f"[profile p1]\naws_access_key_id = {auth_moto.key.access_key}\n"
                 f"aws_secret_access_key = {auth_moto.key.secret_key}\n")}
-        rc, r, _, _ = run_module({**args, **extra_args}, env=env)
-        assert rc == 0, r
-        assert r["changed"] is True and "sts_creds" in r
+        if option == "session_token":
+            rc, r, _, _ = run_named_module(TOKEN_PROBE, {**args, **extra_args}, env=env)
+            assert rc == 0, r
+            assert r["changed"] is False and r["account"] == "123456789012"
+        else:
+            rc, r, _, _ = run_module({**args, **extra_args}, env=env)
+            assert rc == 0, r
+            assert r["changed"] is True and "sts_creds" in r
         shown = r["invocation"]["module_args"][option]
         assert shown == (PLACEHOLDER if COMMON[option]["no_log"] else value)
         if option == "session_token":
-            assert [q.headers.get("x-amz-security-token") for q in fake_sts.requests] == [TOKEN]
+            assert role_sts.actions() == TOKEN_PROBE_CALLS
+            assert [q.headers.get("x-amz-security-token") for q in role_sts.requests] == [TOKEN, TOKEN]
         if option == "region":
             assert [q.credential[2] for q in fake_sts.requests] == [REGION]
         return r
@@ -130,10 +141,12 @@ ORDERED = ["access_key", "session_token", "region", "profile"]
 
 
 @pytest.mark.parametrize("option,variables", [(o, COMMON[o]["env"]) for o in ORDERED], ids=ORDERED)
-def test_first_present_environment_variable_wins(run_module, fake_sts, aws_config_file, option, variables):
+def test_first_present_environment_variable_wins(run_module, run_named_module, fake_sts, role_sts, aws_config_file,
+                                                 option, variables):
     """All of an option's variables (the spec's, in order) set to different values: the first
     listed wins; unset it and the next one wins. What the fake STS received shows which value
-    was used."""
+    was used (for session_token, what aws_caller_info sent to the role modules' fake: every call
+    carries the token)."""
     values = [{
         "access_key": f"AKIAENVIRONMENT{i:05d}",
         "session_token": f"token-value-from-variable-{i}",
@@ -146,18 +159,25 @@ def test_first_present_environment_variable_wins(run_module, fake_sts, aws_confi
         for p, k in profile_keys.items()))
     for i in range(len(variables)):
         fake_sts.clear()
+        role_sts.clear()
         env = {**config, **dict(zip(variables[i:], values[i:]))}
         args = fake_sts_args(fake_sts)
         if option in ("access_key", "profile"):
             del args["access_key"]
         if option == "profile":
             del args["secret_key"]
+        if option == "session_token":
+            rc, r, _, _ = run_named_module(TOKEN_PROBE, {**args, "endpoint_url": role_sts.url}, env=env)
+            assert rc == 0, (env, r)
+            assert role_sts.actions() == TOKEN_PROBE_CALLS
+            seen = {q.headers.get("x-amz-security-token") for q in role_sts.requests}
+            assert seen == {values[i]}, f"with {sorted(env)} the value of {variables[i]} should be used"
+            continue
         rc, r, _, _ = run_module(args, env=env)
         assert rc == 0, (env, r)
         (request,) = fake_sts.requests
         seen = {
             "access_key": request.credential[0],
-            "session_token": request.headers.get("x-amz-security-token"),
             "region": request.credential[2],
             "profile": request.credential[0],
         }[option]
@@ -209,16 +229,19 @@ def test_empty_first_access_key_variable_wins(run_module, moto):
     assert rc == 1 and r["msg"].startswith("secret_key is set but access_key is not"), r
 
 
-def test_task_argument_beats_environment(run_module, fake_sts):
+def test_task_argument_beats_environment(run_named_module, role_sts):
+    """With a session token, so through aws_caller_info (sts_session_token refuses one)."""
     env = {"AWS_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "AKIAFROMENVIRONMENT1",
            "AWS_SESSION_TOKEN": "token-from-the-environment"}
-    rc, r, _, _ = run_module(fake_sts_args(fake_sts, region="us-west-2", session_token=TOKEN), env=env)
+    rc, r, _, _ = run_named_module(TOKEN_PROBE, fake_sts_args(role_sts, region="us-west-2", session_token=TOKEN),
+                                   env=env)
     assert rc == 0, r
     assert r["invocation"]["module_args"]["region"] == "us-west-2"
-    (request,) = fake_sts.requests
-    assert request.credential[0] == TEST_ACCESS_KEY
-    assert request.credential[2] == "us-west-2"
-    assert request.headers["x-amz-security-token"] == TOKEN
+    assert role_sts.actions() == TOKEN_PROBE_CALLS
+    for request in role_sts.requests:
+        assert request.credential[0] == TEST_ACCESS_KEY
+        assert request.credential[2] == "us-west-2"
+        assert request.headers["x-amz-security-token"] == TOKEN
 
 
 def test_task_alias_beats_environment(run_module, fake_sts):

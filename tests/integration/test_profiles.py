@@ -1,6 +1,8 @@
 """Profiles that assume a role: `role_arn` + `source_profile`, and `role_arn` +
-`web_identity_token_file`, used through `profile:` by sts_session_token, aws_caller_info and
-iam_access_key_info; and AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN in the environment.
+`web_identity_token_file`, used through `profile:` by sts_assume_role, aws_caller_info and
+iam_access_key_info; and AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN in the environment. (Not
+sts_session_token: a role's credentials carry a session token, and GetSessionToken refuses
+those, so the module does too. sts_assume_role stands for the modules that return credentials.)
 
 The role assumption of the profile must go to the task's endpoint_url like every other call:
 the environment's AWS_ENDPOINT_URL points at a closed local port, so a call that went there
@@ -13,11 +15,14 @@ import pytest
 from fake_role_sts import RoleSTS, unsigned_jwt
 from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, boto3_client, no_aws_environment
 
-MODULES = ["sts_session_token", "aws_caller_info", "iam_access_key_info"]
+MODULES = ["sts_assume_role", "aws_caller_info", "iam_access_key_info"]
 ACCOUNT = "123456789012"
+# The role sts_assume_role assumes with the credentials of the profile's role (role chaining).
+TARGET_ROLE, TARGET_SESSION = "reader", "chained-session"
+TARGET_ARN = f"arn:aws:iam::{ACCOUNT}:role/{TARGET_ROLE}"
 # What each module calls after the profile's role assumption.
 CALLS = {
-    "sts_session_token": ["GetSessionToken"],
+    "sts_assume_role": ["AssumeRole"],
     "aws_caller_info": ["GetCallerIdentity", "ListAccountAliases"],
     "iam_access_key_info": ["ListAccessKeys"],
 }
@@ -66,6 +71,8 @@ def module_args(name, url, **extra):
     args = {"endpoint_url": url, **extra}
     if name == "iam_access_key_info":
         args["user_name"] = "profile-user"
+    if name == "sts_assume_role":
+        args.update(role_arn=TARGET_ARN, role_session_name=TARGET_SESSION)
     return args
 
 
@@ -75,8 +82,9 @@ def check_moto_result(name, r, role, session, key):
     if name == "aws_caller_info":
         assert result["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}"
         assert result["account"] == ACCOUNT and result["user_id"].endswith(f":{session}")
-    elif name == "sts_session_token":
+    elif name == "sts_assume_role":
         assert set(result["sts_creds"]) == {"access_key", "secret_key", "session_token", "expiration"}
+        assert result["sts_user"]["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{TARGET_ROLE}/{TARGET_SESSION}"
     else:
         assert [k["access_key_id"] for k in result["access_keys"]] == [key]
 
@@ -107,6 +115,8 @@ def test_source_profile_role_assumption_goes_to_endpoint_url(run_named_module, r
     assert [q.action for q in rest] == CALLS[name]
     for q in rest:
         assert q.access_key in role_sts.issued, "signed with the credentials of the role"
+        if name == "sts_assume_role":
+            assert (q.form["RoleArn"], q.form["RoleSessionName"]) == (TARGET_ARN, TARGET_SESSION)
     for q in role_sts.requests:
         assert "/eu-west-3/" in q.headers["authorization"]
     if name == "aws_caller_info":
@@ -128,6 +138,8 @@ def test_web_identity_profile_goes_to_endpoint_url(run_named_module, role_sts, p
     assert [q.action for q in rest] == CALLS[name]
     for q in rest:
         assert q.access_key in role_sts.issued
+        if name == "sts_assume_role":
+            assert (q.form["RoleArn"], q.form["RoleSessionName"]) == (TARGET_ARN, TARGET_SESSION)
     assert JWT not in r.stdout
 
 

@@ -2,7 +2,9 @@
 an MFA code, a web-identity token, a profile's secret) go through every channel a module takes
 them from (options, environment, AWS config file, token file, credentials returned by one task
 and used by the next), through the module directly, ad hoc `ansible` and `ansible-playbook` at
--vvv, in successes, failures and check mode.
+-vvv, in successes, failures and check mode. sts_session_token refuses credentials that carry a
+session token (GetSessionToken does), so the runs given one are sts_assume_role's, which takes
+the same secrets (MFA included), or aws_caller_info's.
 
 Each test scans what its own runs produced at once; the last test of the session scans what
 every test of the suite produced (tests/support/secret_scanner.py says how values are learnt
@@ -24,6 +26,7 @@ WEB_IDENTITY_TOKEN = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJydXN0YXdzLWtub3duLXN1YmplY3
 PROFILE_SECRET = "pRoFiLeSeCrEt/rustaws+known0000000000000000"
 SERIAL = "arn:aws:iam::123456789012:mfa/known-user"
 ROLE = "arn:aws:iam::123456789012:role/known-role"
+ASSUME = {"role_arn": ROLE, "role_session_name": "known"}
 KNOWN = {
     "KNOWN_SECRET_KEY": SECRET_KEY, "KNOWN_SESSION_TOKEN": SESSION_TOKEN, "KNOWN_MFA_CODE": MFA_CODE,
     "KNOWN_WEB_IDENTITY_TOKEN": WEB_IDENTITY_TOKEN,
@@ -50,14 +53,22 @@ def token_file(tmp_path):
     return path
 
 
-def test_module_output_holds_no_input_secret(run_module, moto, scanned, aws_config_file):
+def test_module_output_holds_no_input_secret(run_module, run_named_module, moto, scanned, aws_config_file):
     """The module run directly, secrets from options, environment, a profile and a token file."""
     rc, r, stdout, _ = run_module({"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET_KEY,
-                                   "session_token": SESSION_TOKEN, "mfa_token": MFA_CODE, "mfa_serial_number": SERIAL})
+                                   "mfa_token": MFA_CODE, "mfa_serial_number": SERIAL})
     assert rc == 0, r
     assert r["invocation"]["module_args"]["secret_key"] == PLACEHOLDER
-    rc, r, _, _ = run_module({"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY},
-                             env={"AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_SESSION_TOKEN": SESSION_TOKEN})
+    # With a session token too (sts_assume_role: sts_session_token refuses one).
+    rc, r, _, _ = run_named_module("sts_assume_role", {
+        "endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET_KEY,
+        "session_token": SESSION_TOKEN, "mfa_token": MFA_CODE, "mfa_serial_number": SERIAL, **ASSUME})
+    assert rc == 0, r
+    assert r["invocation"]["module_args"]["secret_key"] == PLACEHOLDER
+    assert r["invocation"]["module_args"]["session_token"] == PLACEHOLDER
+    rc, r, _, _ = run_named_module("sts_assume_role", {"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY,
+                                                       **ASSUME},
+                                   env={"AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_SESSION_TOKEN": SESSION_TOKEN})
     assert rc == 0, r
     env = aws_config_file(f"[profile known]\naws_access_key_id = {TEST_ACCESS_KEY}\n"
                           f"aws_secret_access_key = {PROFILE_SECRET}\n")
@@ -65,8 +76,12 @@ def test_module_output_holds_no_input_secret(run_module, moto, scanned, aws_conf
     assert rc == 0, r
     # Failures with every secret present: the value checks, and a service error.
     rc, r, _, _ = run_module({"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET_KEY,
-                              "session_token": SESSION_TOKEN, "mfa_token": MFA_CODE,
-                              "mfa_serial_number": f"bad {MFA_CODE} {SECRET_KEY}"})
+                              "mfa_token": MFA_CODE, "mfa_serial_number": f"bad {MFA_CODE} {SECRET_KEY}"})
+    assert rc == 1 and "mfa_serial_number may only contain" in r["msg"], r
+    rc, r, _, _ = run_named_module("sts_assume_role", {
+        "endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET_KEY,
+        "session_token": SESSION_TOKEN, "mfa_token": MFA_CODE, "mfa_serial_number": f"bad {MFA_CODE} {SECRET_KEY}",
+        **ASSUME})
     assert rc == 1 and "mfa_serial_number may only contain" in r["msg"], r
     rc, r, _, _ = run_module({"endpoint_url": moto.url, "access_key": TEST_ACCESS_KEY, "secret_key": SECRET_KEY,
                               "duration_seconds": 100, "mfa_token": MFA_CODE, "mfa_serial_number": SERIAL})
@@ -98,10 +113,22 @@ PLAYBOOK = textwrap.dedent("""\
             endpoint_url: "{{ moto }}"
             access_key: AKIAIOSFODNN7EXAMPLE
             secret_key: "{{ lookup('env', 'KNOWN_SECRET_KEY') }}"
-            session_token: "{{ lookup('env', 'KNOWN_SESSION_TOKEN') }}"
             mfa_serial_number: %(serial)s
             mfa_token: "{{ lookup('env', 'KNOWN_MFA_CODE') }}"
           register: session%(no_log)s
+
+        # sts_session_token refuses a session token: sts_assume_role takes every known secret.
+        - name: A role with MFA, every secret from the environment of the controller
+          rustaws.creds.sts_assume_role:
+            endpoint_url: "{{ moto }}"
+            access_key: AKIAIOSFODNN7EXAMPLE
+            secret_key: "{{ lookup('env', 'KNOWN_SECRET_KEY') }}"
+            session_token: "{{ lookup('env', 'KNOWN_SESSION_TOKEN') }}"
+            mfa_serial_number: %(serial)s
+            mfa_token: "{{ lookup('env', 'KNOWN_MFA_CODE') }}"
+            role_arn: %(role)s
+            role_session_name: known-mfa
+          register: known%(no_log)s
 
         - name: The returned credentials, used by the next task
           rustaws.creds.sts_assume_role:
@@ -129,15 +156,27 @@ PLAYBOOK = textwrap.dedent("""\
           register: web%(no_log)s
 
         - name: A failure with every secret present
-          rustaws.creds.sts_session_token:
+          rustaws.creds.sts_assume_role:
             endpoint_url: "{{ moto }}"
             access_key: AKIAIOSFODNN7EXAMPLE
             secret_key: "{{ lookup('env', 'KNOWN_SECRET_KEY') }}"
             session_token: "{{ lookup('env', 'KNOWN_SESSION_TOKEN') }}"
             mfa_serial_number: "bad serial {{ lookup('env', 'KNOWN_MFA_CODE') }}"
             mfa_token: "{{ lookup('env', 'KNOWN_MFA_CODE') }}"
+            role_arn: %(role)s
+            role_session_name: known
           ignore_errors: true
           register: failed%(no_log)s
+
+        - name: A failure of sts_session_token with its secrets present
+          rustaws.creds.sts_session_token:
+            endpoint_url: "{{ moto }}"
+            access_key: AKIAIOSFODNN7EXAMPLE
+            secret_key: "{{ lookup('env', 'KNOWN_SECRET_KEY') }}"
+            mfa_serial_number: "bad serial {{ lookup('env', 'KNOWN_MFA_CODE') }}"
+            mfa_token: "{{ lookup('env', 'KNOWN_MFA_CODE') }}"
+          ignore_errors: true
+          register: failed_session%(no_log)s
 
         - name: Check mode with every secret present
           rustaws.creds.sts_session_token:
@@ -151,9 +190,13 @@ PLAYBOOK = textwrap.dedent("""\
         - ansible.builtin.assert:
             that:
               - session is changed
+              - known is changed
               - role.sts_creds.secret_key | length > 0
               - web.sts_creds.session_token | length > 0
               - failed is failed
+              - failed.msg is search('mfa_serial_number may only contain')
+              - failed_session is failed
+              - failed_session.msg is search('mfa_serial_number may only contain')
 """)
 
 
@@ -198,7 +241,12 @@ def test_no_log_tasks_at_vvv_show_no_secret_at_all(env, moto, tmp_path, run_modu
 
 def test_adhoc_at_vvv_shows_no_input_secret(adhoc, moto, scanned):
     r = adhoc(f"endpoint_url={moto.url} access_key={TEST_ACCESS_KEY} secret_key={SECRET_KEY} "
-              f"session_token={SESSION_TOKEN} mfa_token={MFA_CODE} mfa_serial_number={SERIAL}", verbosity=3)
+              f"mfa_token={MFA_CODE} mfa_serial_number={SERIAL}", verbosity=3)
+    assert (r.rc, r.status) == (0, "changed"), r.stdout + r.stderr
+    # With a session token too: sts_assume_role, as sts_session_token refuses one.
+    r = adhoc(f"endpoint_url={moto.url} access_key={TEST_ACCESS_KEY} secret_key={SECRET_KEY} "
+              f"session_token={SESSION_TOKEN} mfa_token={MFA_CODE} mfa_serial_number={SERIAL} "
+              f"role_arn={ROLE} role_session_name=known", verbosity=3, module="rustaws.creds.sts_assume_role")
     assert (r.rc, r.status) == (0, "changed"), r.stdout + r.stderr
     r = adhoc(f"endpoint_url={moto.url} access_key={TEST_ACCESS_KEY} secret_key={SECRET_KEY} "
               f"mfa_token={MFA_CODE} mfa_serial_number=bad#{MFA_CODE}", verbosity=3)
@@ -241,7 +289,8 @@ def test_the_recorder_catches_real_leaks(adhoc, moto, env, tmp_path, secret_reco
                               stdin=subprocess.DEVNULL)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         r = adhoc(f"endpoint_url={moto.url} access_key={TEST_ACCESS_KEY} session_token={SESSION_TOKEN} "
-                  f"secret_key={SECRET_KEY}", env={"ANSIBLE_KEEP_REMOTE_FILES": "1"})
+                  f"secret_key={SECRET_KEY}", env={"ANSIBLE_KEEP_REMOTE_FILES": "1"},
+                  module="rustaws.creds.aws_caller_info")
         assert r.rc == 0, r.stdout + r.stderr
         found = secret_recorder.scan(since=mark)
         assert any(f.where.startswith("ansible-playbook") and f.secret.startswith(SECRET_KEY[:3])
