@@ -235,7 +235,15 @@ pub fn run_module(
     env: &[(String, String)],
     answer: Reply,
 ) -> Option<Report> {
-    let _ = fixture();
+    let fixture = fixture();
+    let mut args = args;
+    if let Ok(map) = &mut args {
+        // output_profile writes a file: only ever the fixture's, whatever the input names.
+        if map.contains_key("credentials_file") || map.contains_key("output_profile") {
+            let file = fixture.dir.join("written-credentials");
+            map.insert("credentials_file".to_owned(), json!(file));
+        }
+    }
     if let Ok(map) = &args {
         if unsafe_to_read(map, env) {
             return None;

@@ -151,6 +151,16 @@ where
         )
 }
 
+/// No credentials to sign with: what to set, and what the providers said.
+pub(crate) fn no_credentials(err: &CredentialsError) -> String {
+    format!(
+        "Unable to locate credentials: set access_key and secret_key (or AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY), or a profile, or run where an instance or container role is \
+         available ({})",
+        chain_text(err)
+    )
+}
+
 /// A call that got no usable answer: no credentials, no connection, a rejected certificate, a
 /// timeout, or a response that could not be read.
 pub fn connection_failure<E, R>(
@@ -168,12 +178,7 @@ where
     let as_error: &(dyn StdError + 'static) = err;
     let detail = chain_text(as_error);
     let text = if let Some(creds) = find::<CredentialsError>(as_error) {
-        format!(
-            "Unable to locate credentials: set access_key and secret_key (or AWS_ACCESS_KEY_ID and \
-             AWS_SECRET_ACCESS_KEY), or a profile, or run where an instance or container role is \
-             available ({})",
-            chain_text(creds)
-        )
+        no_credentials(creds)
     } else if let Some(tls) = find::<rustls::Error>(as_error) {
         match tls {
             rustls::Error::InvalidCertificate(why) => format!(

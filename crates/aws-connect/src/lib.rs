@@ -10,6 +10,7 @@ pub mod http;
 pub mod iam;
 pub mod limits;
 mod options;
+pub mod output_profile;
 mod retry;
 mod runtime;
 pub mod sts;
@@ -17,6 +18,7 @@ pub mod sts;
 pub mod testing;
 
 pub use config::{connect, Aws, Io, RetryDefaults, DEFAULT_REGION, IAM_RETRIES, STS_RETRIES};
+pub use credentials::long_term_credentials;
 pub use errors::{connection_failure, sdk_failure};
 pub use options::{env, module_spec, AwsOptions, COLLECTION, COMMON_OPTIONS};
 pub use runtime::{block_on, run_module};

@@ -49,6 +49,22 @@ pub fn mfa_pair(serial: Option<&str>, code: Option<&str>) -> Result<(), Failure>
     }
 }
 
+/// The MFA options of a module: both or neither (with `serial_alone`, the serial number may come
+/// without a code: credentials kept in a profile need none until they are refreshed), each in
+/// AWS's format.
+pub fn mfa(serial: Option<&str>, code: Option<&str>, serial_alone: bool) -> Result<(), Failure> {
+    if !(serial_alone && code.is_none()) {
+        mfa_pair(serial, code)?;
+    }
+    if let Some(serial) = serial {
+        mfa_serial("mfa_serial_number", serial)?;
+    }
+    if let Some(code) = code {
+        mfa_token("mfa_token", code)?;
+    }
+    Ok(())
+}
+
 /// The code shown by an MFA device: exactly six digits. The value is secret and not repeated.
 pub fn mfa_token(option: &str, value: &str) -> Result<(), Failure> {
     if value.len() == 6 && value.bytes().all(|b| b.is_ascii_digit()) {

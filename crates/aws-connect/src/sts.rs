@@ -16,8 +16,9 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 /// RFC 3339 in whole seconds with `+00:00`, as Python's `isoformat()` prints AWS's dates
 /// (moto sends microseconds and Ceph RGW nanoseconds; both are cut to the second).
@@ -30,6 +31,15 @@ pub fn iso8601(t: &DateTime) -> String {
         Some(base) => format!("{base}+00:00"),
         None => text,
     }
+}
+
+/// Reads back what [`iso8601`] writes (the SDK's parser takes `Z` only).
+pub fn parse_iso8601(text: &str) -> Option<DateTime> {
+    let utc = match text.strip_suffix("+00:00") {
+        Some(base) => format!("{base}Z"),
+        None => text.to_owned(),
+    };
+    DateTime::from_str(&utc, Format::DateTime).ok()
 }
 
 /// `sts_creds`: temporary credentials, keys in the Python modules' order.
@@ -94,28 +104,103 @@ impl From<&StsCredentials> for CredentialsEnv {
 }
 
 /// Whole seconds from `now` until `expiration`; 0 once it has passed.
-pub fn expires_in(expiration: &DateTime, now: std::time::SystemTime) -> i64 {
+pub fn expires_in(expiration: &DateTime, now: SystemTime) -> i64 {
     let now = now
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     (expiration.secs() - now).max(0)
 }
 
-/// The result of a call that returns credentials: `changed`, `sts_creds`, and for handing them
-/// to later tasks `env` and `expires_in`. Credentials are returned whole (they are new secrets,
-/// never masked).
-pub fn issued(operation: &str, credentials: Option<&Credentials>) -> Result<Outcome, Failure> {
-    let credentials = credentials
-        .ok_or_else(|| Failure::new(format!("{operation} answered without credentials")))?;
-    let sts_creds = StsCredentials::from(credentials);
-    let env = CredentialsEnv::from(&sts_creds);
-    Ok(Outcome::changed(true)
-        .with_issued("sts_creds", sts_creds)
-        .with_issued("env", env)
-        .with(
-            "expires_in",
-            expires_in(credentials.expiration(), std::time::SystemTime::now()),
-        ))
+/// Credentials a call returned, with the other result keys that came with them (`sts_user`,
+/// `source_identity`, …; none secret): all a result is made of, so that it can be stored in a
+/// profile and given again from there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minted {
+    pub creds: StsCredentials,
+    pub details: Map<String, Value>,
+}
+
+impl Minted {
+    pub fn new(operation: &str, credentials: Option<&Credentials>) -> Result<Self, Failure> {
+        let credentials = credentials
+            .ok_or_else(|| Failure::new(format!("{operation} answered without credentials")))?;
+        Ok(Minted {
+            creds: StsCredentials::from(credentials),
+            details: Map::new(),
+        })
+    }
+
+    /// Adds a result key (not a secret: details are stored in the clear).
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.details.insert(key.to_owned(), value);
+        self
+    }
+
+    /// The result: `changed`, `sts_creds`, for handing them to later tasks `env` and
+    /// `expires_in`, then the details. Credentials are returned whole (they are new secrets,
+    /// never masked).
+    pub fn outcome(&self, changed: bool, now: SystemTime) -> Outcome {
+        let mut outcome = Outcome::changed(changed)
+            .with_issued("sts_creds", &self.creds)
+            .with_issued("env", CredentialsEnv::from(&self.creds))
+            .with("expires_in", self.expires_in(now));
+        for (key, value) in &self.details {
+            outcome = outcome.with(key, value);
+        }
+        outcome
+    }
+
+    /// A failure after the credentials were obtained still hands them over.
+    pub fn attach_to(&self, failure: Failure) -> Failure {
+        failure
+            .with_issued("sts_creds", &self.creds)
+            .with_issued("env", CredentialsEnv::from(&self.creds))
+    }
+
+    /// Whole seconds from `now` until the credentials expire; 0 once expired or unreadable.
+    pub fn expires_in(&self, now: SystemTime) -> i64 {
+        parse_iso8601(&self.creds.expiration).map_or(0, |t| expires_in(&t, now))
+    }
+
+    /// The details as one line of JSON, for the profile; none when there are none.
+    pub fn details_line(&self) -> Option<String> {
+        (!self.details.is_empty()).then(|| Value::Object(self.details.clone()).to_string())
+    }
+
+    /// Credentials as a profile written by [`crate::output_profile`] holds them, or None when a
+    /// key is missing or the details cannot be read.
+    pub fn from_stored(stored: &credentials_file::StoredProfile) -> Option<Self> {
+        let details = match stored.result.as_deref() {
+            Some(line) => match serde_json::from_str(line).ok()? {
+                Value::Object(map) => map,
+                _ => return None,
+            },
+            None => Map::new(),
+        };
+        Some(Minted {
+            creds: StsCredentials {
+                access_key: stored.get("aws_access_key_id")?.to_owned(),
+                secret_key: stored.get("aws_secret_access_key")?.to_owned(),
+                session_token: stored.get("aws_session_token")?.to_owned(),
+                expiration: stored.expiration.clone()?,
+            },
+            details,
+        })
+    }
+
+    /// Credentials whose every value is `text`: what a diff shows before a call.
+    pub(crate) fn placeholder(text: &str) -> Self {
+        Minted {
+            creds: StsCredentials {
+                access_key: text.to_owned(),
+                secret_key: text.to_owned(),
+                session_token: text.to_owned(),
+                expiration: text.to_owned(),
+            },
+            details: Map::new(),
+        }
+    }
 }
 
 /// Ceph RGW names the assumed role's ID `<AssumeRoleId>` where AWS says `<AssumedRoleId>`, so
@@ -207,6 +292,18 @@ impl RoleSession {
         )
     }
 
+    /// What of the session the request asks for, for recognising the request again: the
+    /// policy as sent, so that a dict and its JSON text are the same request.
+    pub fn request_params(&self) -> Value {
+        serde_json::json!({
+            "role_arn": self.role_arn,
+            "role_session_name": self.role_session_name,
+            "policy": self.policy_document(),
+            "policy_arns": self.policy_arns,
+            "duration_seconds": self.duration_seconds,
+        })
+    }
+
     /// The duration as the request takes it (in range after [`RoleSession::check`]).
     pub fn duration(&self) -> Option<i32> {
         self.duration_seconds.and_then(|d| i32::try_from(d).ok())
@@ -233,10 +330,10 @@ pub struct RoleAnswer<'a> {
     pub role_id: &'a RoleIdFallback,
 }
 
-/// The result of a role assumption: `changed`, `sts_creds` and `sts_user` as amazon.aws
-/// returns them, plus `source_identity` when AWS sent one.
-pub fn role_credentials(answer: RoleAnswer<'_>) -> Result<Outcome, Failure> {
-    let mut outcome = issued(answer.operation, answer.credentials)?;
+/// What a role assumption returns: `sts_creds` and `sts_user` as amazon.aws returns them, plus
+/// `source_identity` when AWS sent one.
+pub fn role_credentials(answer: RoleAnswer<'_>) -> Result<Minted, Failure> {
+    let mut minted = Minted::new(answer.operation, answer.credentials)?;
     if let Some(user) = answer.user {
         let mut sts_user = StsUser::from(user);
         if sts_user.assumed_role_id.is_empty() {
@@ -244,12 +341,12 @@ pub fn role_credentials(answer: RoleAnswer<'_>) -> Result<Outcome, Failure> {
                 sts_user.assumed_role_id = id;
             }
         }
-        outcome = outcome.with("sts_user", sts_user);
+        minted = minted.with("sts_user", sts_user);
     }
     if let Some(id) = answer.source_identity {
-        outcome = outcome.with("source_identity", id);
+        minted = minted.with("source_identity", id);
     }
-    Ok(outcome)
+    Ok(minted)
 }
 
 #[cfg(test)]
@@ -264,6 +361,14 @@ mod tests {
             iso8601(&DateTime::from_secs(0)),
             "1970-01-01T00:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn expiration_reads_back() {
+        let t = DateTime::from_secs(1_795_339_109);
+        assert_eq!(parse_iso8601(&iso8601(&t)), Some(t));
+        assert_eq!(parse_iso8601("2026-11-22T09:18:29Z"), Some(t));
+        assert_eq!(parse_iso8601("yesterday"), None);
     }
 
     #[test]

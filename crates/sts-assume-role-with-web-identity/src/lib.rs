@@ -3,9 +3,11 @@
 //! only the token, given directly or read from a file (as on EKS or with external-secrets).
 
 use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
-use aws_connect::sts::{self, RoleAnswer, RoleSession};
+use aws_connect::output_profile::{self, OutputOptions, Request};
+use aws_connect::sts::{self, Minted, RoleAnswer, RoleSession};
 use aws_connect::{limits, AwsOptions, Io};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 /// The module, for the multi-call executable's table.
 pub const MODULE: Module = Module {
@@ -15,7 +17,7 @@ pub const MODULE: Module = Module {
 };
 
 fn spec() -> ModuleSpec {
-    aws_connect::module_spec(
+    let spec = aws_connect::module_spec(
         "sts_assume_role_with_web_identity",
         sts::ROLE_SESSION_OPTIONS,
     )
@@ -25,7 +27,8 @@ fn spec() -> ModuleSpec {
         Opt::str("provider_id"),
     ])
     .mutually_exclusive(&["web_identity_token", "web_identity_token_file"])
-    .required_one_of(&["web_identity_token", "web_identity_token_file"])
+    .required_one_of(&["web_identity_token", "web_identity_token_file"]);
+    output_profile::with_output_options(spec)
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -37,6 +40,8 @@ struct Options {
     web_identity_token: Option<String>,
     web_identity_token_file: Option<String>,
     provider_id: Option<String>,
+    #[serde(flatten)]
+    output: OutputOptions,
 }
 
 impl ModuleOptions for Options {
@@ -53,7 +58,7 @@ impl ModuleOptions for Options {
         if let Some(id) = &self.provider_id {
             limits::length("provider_id", "ProviderId", id, 4, 2048)?;
         }
-        Ok(())
+        self.output.check()
     }
 }
 
@@ -102,8 +107,27 @@ fn read_token(ctx: &mut Context, o: &Options) -> Result<String, Failure> {
     Ok(token)
 }
 
+/// One AssumeRoleWithWebIdentity call, or the credentials kept in `output_profile`. The call
+/// is unsigned: the token (its file, or an inline token) stands for the signer.
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
-    let token = read_token(ctx, &o)?;
+    let identity = match o.token_file() {
+        Some(path) => format!("web identity token file {path}"),
+        None => "web identity token".to_owned(),
+    };
+    let params = json!({"session": o.session.request_params(), "provider_id": o.provider_id});
+    let request = Request::unsigned("AssumeRoleWithWebIdentity", identity, &o.aws, params);
+    output_profile::deliver(ctx, &o.output, &request, async |ctx| {
+        assume_role_with_web_identity(ctx, &o, io).await
+    })
+    .await
+}
+
+async fn assume_role_with_web_identity(
+    ctx: &mut Context,
+    o: &Options,
+    io: &Io,
+) -> Result<Minted, Failure> {
+    let token = read_token(ctx, o)?;
     let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     // Unsigned: without a credentials provider the SDK sends the request anonymously.
     let mut config = aws_sdk_sts::config::Builder::from(&aws.config);
@@ -115,7 +139,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         .role_arn(&o.session.role_arn)
         .role_session_name(&o.session.role_session_name)
         .web_identity_token(token)
-        .set_provider_id(o.provider_id)
+        .set_provider_id(o.provider_id.clone())
         .set_policy(o.session.policy_document())
         .set_policy_arns(o.session.policy_descriptors())
         .set_duration_seconds(o.session.duration())
@@ -124,7 +148,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         .send()
         .await
         .map_err(|e| sts::role_failure(&aws, "AssumeRoleWithWebIdentity", e))?;
-    let mut outcome = sts::role_credentials(RoleAnswer {
+    let mut minted = sts::role_credentials(RoleAnswer {
         operation: "AssumeRoleWithWebIdentity",
         credentials: response.credentials.as_ref(),
         user: response.assumed_role_user.as_ref(),
@@ -140,10 +164,10 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         ),
     ] {
         if let Some(value) = value {
-            outcome = outcome.with(key, value);
+            minted = minted.with(key, value);
         }
     }
-    Ok(outcome)
+    Ok(minted)
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).

@@ -4,11 +4,12 @@
 
 use ansible_module::coerce::to_str;
 use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
-use aws_connect::sts::{self, RoleAnswer, RoleSession};
+use aws_connect::output_profile::{self, OutputOptions, Request};
+use aws_connect::sts::{self, Minted, RoleAnswer, RoleSession};
 use aws_connect::{limits, AwsOptions, Io};
 use aws_sdk_sts::types::Tag;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 /// The module, for the multi-call executable's table.
 pub const MODULE: Module = Module {
@@ -18,14 +19,16 @@ pub const MODULE: Module = Module {
 };
 
 fn spec() -> ModuleSpec {
-    aws_connect::module_spec("sts_assume_role", sts::ROLE_SESSION_OPTIONS).options(&[
-        Opt::str("external_id"),
-        Opt::str("mfa_serial_number"),
-        Opt::str("mfa_token").no_log(),
-        Opt::new("tags", Type::Dict),
-        Opt::list("transitive_tag_keys", Type::Str),
-        Opt::str("source_identity"),
-    ])
+    output_profile::with_output_options(
+        aws_connect::module_spec("sts_assume_role", sts::ROLE_SESSION_OPTIONS).options(&[
+            Opt::str("external_id"),
+            Opt::str("mfa_serial_number"),
+            Opt::str("mfa_token").no_log(),
+            Opt::new("tags", Type::Dict),
+            Opt::list("transitive_tag_keys", Type::Str),
+            Opt::str("source_identity"),
+        ]),
+    )
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -40,6 +43,8 @@ struct Options {
     tags: Option<Map<String, Value>>,
     transitive_tag_keys: Option<Vec<String>>,
     source_identity: Option<String>,
+    #[serde(flatten)]
+    output: OutputOptions,
 }
 
 impl Options {
@@ -60,13 +65,11 @@ impl ModuleOptions for Options {
         if let Some(id) = &self.external_id {
             limits::external_id("external_id", id)?;
         }
-        limits::mfa_pair(self.mfa_serial_number.as_deref(), self.mfa_token.as_deref())?;
-        if let Some(serial) = &self.mfa_serial_number {
-            limits::mfa_serial("mfa_serial_number", serial)?;
-        }
-        if let Some(code) = &self.mfa_token {
-            limits::mfa_token("mfa_token", code)?;
-        }
+        limits::mfa(
+            self.mfa_serial_number.as_deref(),
+            self.mfa_token.as_deref(),
+            self.output.profile().is_some(),
+        )?;
         let tags = self.tag_pairs();
         limits::tags("tags", &tags)?;
         if let Some(keys) = &self.transitive_tag_keys {
@@ -75,7 +78,7 @@ impl ModuleOptions for Options {
         if let Some(id) = &self.source_identity {
             limits::source_identity("source_identity", id)?;
         }
-        Ok(())
+        self.output.check()
     }
 }
 
@@ -83,7 +86,25 @@ fn build<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Fail
     r.map_err(|e| Failure::new(format!("Could not build the {what} of the request: {e}")))
 }
 
+/// One AssumeRole call, or the credentials kept in `output_profile`.
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let params = json!({
+        "session": o.session.request_params(),
+        "external_id": o.external_id,
+        "mfa_serial_number": o.mfa_serial_number,
+        "tags": o.tag_pairs(),
+        "transitive_tag_keys": o.transitive_tag_keys,
+        "source_identity": o.source_identity,
+    });
+    let request = Request::signed(ctx, "AssumeRole", &o.aws, params)?
+        .mfa(o.mfa_serial_number.as_deref(), o.mfa_token.as_deref());
+    output_profile::deliver(ctx, &o.output, &request, async |ctx| {
+        assume_role(ctx, &o, io).await
+    })
+    .await
+}
+
+async fn assume_role(ctx: &mut Context, o: &Options, io: &Io) -> Result<Minted, Failure> {
     let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     let tags = o
         .tag_pairs()
@@ -99,12 +120,12 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         .set_policy(o.session.policy_document())
         .set_policy_arns(o.session.policy_descriptors())
         .set_duration_seconds(o.session.duration())
-        .set_external_id(o.external_id)
-        .set_serial_number(o.mfa_serial_number)
-        .set_token_code(o.mfa_token)
+        .set_external_id(o.external_id.clone())
+        .set_serial_number(o.mfa_serial_number.clone())
+        .set_token_code(o.mfa_token.clone())
         .set_tags((!tags.is_empty()).then_some(tags))
-        .set_transitive_tag_keys(o.transitive_tag_keys.filter(|k| !k.is_empty()))
-        .set_source_identity(o.source_identity)
+        .set_transitive_tag_keys(o.transitive_tag_keys.clone().filter(|k| !k.is_empty()))
+        .set_source_identity(o.source_identity.clone())
         .customize()
         .interceptor(role_id.clone())
         .send()
