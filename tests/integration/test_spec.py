@@ -1,13 +1,17 @@
 """The modules' specs, their documentation and the collection's tables agree: one source, the spec
 the built executable prints (`rustaws-creds --print-spec`), and everything else checked against it.
 
-- each module's own options against its sidecar (plugins/modules/<module>.yml, DOCUMENTATION),
-  the common options against plugins/doc_fragments/common.py: names, aliases (the docs list the
-  deprecated ones among them and say "The alias O(x) is deprecated." / "The aliases O(x), O(y)
-  and O(z) are deprecated."), type, elements, choices, default, required, no_log (the docs say
-  "Kept out of logs and results."), the environment variables ("When not set, the first present
-  of E(A), E(B) (deprecated) is used.", in order), check mode, and the rules the docs state
-  ("Required when O(key=value).", "Exactly one of O(a) and O(b).");
+- each option against the documentation the spec names for it (its `fragment`): a module's own
+  options (fragment null) against its sidecar (plugins/modules/<module>.yml, DOCUMENTATION),
+  shared ones against their documentation fragment, plugins/doc_fragments/<fragment>.py (the
+  common options: common.py; the STS modules' output options: output_profile.py), which the
+  sidecar's extends_documentation_fragment lists: names, aliases (the docs list the deprecated
+  ones among them and say "The alias O(x) is deprecated." / "The aliases O(x), O(y) and O(z) are
+  deprecated."), type, elements, choices, default, required, no_log (the docs say "Kept out of
+  logs and results."), the environment variables ("When not set, the first present of E(A),
+  E(B) (deprecated) is used.", in order), check mode (full, partial: only with the option the
+  spec's check_mode_requires names, none), and the rules the docs state ("Required when
+  O(key=value).", "Exactly one of O(a) and O(b).", "Requires O(a)." for required_by);
 - the set of modules: sidecars, executables, meta/runtime.yml's action group and routing;
 - the names the peer modules take, which must stay (the compatibility promise);
 - fuzz/args_file.dict holds every option name, alias and variable of sts_session_token.
@@ -33,6 +37,8 @@ COLLECTION = "ansible_collections/rustaws/creds"
 SPEC = module_spec.load()
 MODULES = sorted(SPEC["modules"])
 COMMON = module_spec.common_options()
+# The documentation fragments the spec names, and the options each documents.
+FRAGMENTS = {name: module_spec.fragment_options(name) for name in module_spec.fragments()}
 
 # The names the peers (amazon.aws's common options and modules, community.aws.sts_session_token)
 # take, which playbooks written for them use: each must stay an option, an alias (deprecated or
@@ -61,7 +67,7 @@ PEER_MODULES = {
     "aws_caller_info": {},
 }
 
-# Where the docs disagree with the spec today: (module or "common", option, field) -> the
+# Where the docs disagree with the spec today: (module or fragment, option, field) -> the
 # disagreement. Each marks its assertion xfail(strict=True); remove the entry with the fix.
 DISAGREEMENTS = {}
 
@@ -93,13 +99,27 @@ def _yaml(path):
 
 
 @functools.lru_cache(maxsize=None)
-def fragment(installed):
-    """The DOCUMENTATION string of plugins/doc_fragments/common.py, without running the file."""
-    tree = ast.parse((installed / "plugins/doc_fragments/common.py").read_text())
+def fragment(installed, name="common"):
+    """The DOCUMENTATION string of plugins/doc_fragments/<name>.py, without running the file."""
+    path = installed / f"plugins/doc_fragments/{name}.py"
+    assert path.is_file(), f"the spec names the documentation fragment {name}, but there is no {path.name}"
+    tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["DOCUMENTATION"]:
             return yaml.safe_load(ast.literal_eval(node.value))
-    raise AssertionError("no DOCUMENTATION in plugins/doc_fragments/common.py")
+    raise AssertionError(f"no DOCUMENTATION in plugins/doc_fragments/{name}.py")
+
+
+def docs_of(installed, owner):
+    """The documented options of `owner`: a fragment's name or a module's."""
+    if owner in FRAGMENTS:
+        return fragment(installed, owner)["options"]
+    return sidecar(installed, owner).get("options") or {}
+
+
+def owner_of(module, option):
+    """Where the documentation of a module's option lives: its fragment, or the module's sidecar."""
+    return SPEC["modules"][module]["options"][option]["fragment"] or module
 
 
 def documented(doc):
@@ -167,6 +187,23 @@ def test_every_module_takes_the_same_common_options(module):
 
 
 @pytest.mark.parametrize("module", MODULES)
+def test_common_means_the_common_fragment(module):
+    """`common` and `fragment: common` say the same; no fragment is named like a module."""
+    for name, o in SPEC["modules"][module]["options"].items():
+        assert o["common"] == (o["fragment"] == "common"), name
+    assert "common" in FRAGMENTS
+    assert not set(FRAGMENTS) & set(MODULES)
+
+
+@pytest.mark.parametrize("name", sorted(FRAGMENTS))
+def test_every_module_takes_a_fragments_options_alike(name):
+    """A module that takes one option of a fragment takes all of them, as the others do."""
+    for module in MODULES:
+        opts = {o: spec for o, spec in SPEC["modules"][module]["options"].items() if spec["fragment"] == name}
+        assert opts in ({}, FRAGMENTS[name]), module
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_names_are_unique_and_deprecations_are_names(module):
     """No name or alias twice; deprecated variables are among the option's variables."""
     opts = SPEC["modules"][module]["options"]
@@ -219,59 +256,98 @@ def test_the_fragment_documents_exactly_the_common_options(installed):
     assert sorted(fragment(installed)["options"]) == sorted(COMMON)
 
 
+@pytest.mark.parametrize("name", sorted(FRAGMENTS))
+def test_each_fragment_documents_exactly_its_options(installed, name):
+    assert sorted(fragment(installed, name)["options"]) == sorted(FRAGMENTS[name])
+
+
+def test_no_fragment_ships_that_the_spec_does_not_name(installed):
+    shipped = sorted(p.stem for p in (installed / "plugins/doc_fragments").glob("*.py") if p.stem != "__init__")
+    assert shipped == sorted(FRAGMENTS)
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_the_sidecar_documents_exactly_the_modules_own_options(installed, module):
     doc = sidecar(installed, module)
     assert doc["module"] == module
-    assert doc.get("extends_documentation_fragment") == ["rustaws.creds.common"]
-    own = sorted(name for name, o in SPEC["modules"][module]["options"].items() if not o["common"])
+    opts = SPEC["modules"][module]["options"]
+    used = sorted({o["fragment"] for o in opts.values() if o["fragment"]} - {"common"})
+    assert doc.get("extends_documentation_fragment") == ["rustaws.creds.common"] + [f"rustaws.creds.{f}" for f in used]
+    own = sorted(name for name, o in opts.items() if o["fragment"] is None)
     assert sorted(doc.get("options") or {}) == own
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_check_mode_support_is_documented(installed, module):
-    support = sidecar(installed, module)["attributes"]["check_mode"]["support"]
-    assert (support in ("full", "partial")) == SPEC["modules"][module]["supports_check_mode"], support
+    """full: check mode always; partial: only with the option check_mode_requires names (the
+    attribute's text names it too); none: never."""
+    attribute = sidecar(installed, module)["attributes"]["check_mode"]
+    m = SPEC["modules"][module]
+    requires = m.get("check_mode_requires")
+    expected = "partial" if m["supports_check_mode"] and requires else "full" if m["supports_check_mode"] else "none"
+    assert attribute["support"] == expected
+    if requires:
+        text = " ".join([attribute["description"]] + list(attribute.get("details") or []))
+        assert f"O({requires})" in text, text
 
 
-COMMON_CASES = [("common", option, field) for option in COMMON for field in FIELDS]
+FRAGMENT_CASES = [(name, option, field) for name, opts in FRAGMENTS.items() for option in opts for field in FIELDS]
 OWN_CASES = [(module, option, field) for module in MODULES
-             for option, o in SPEC["modules"][module]["options"].items() if not o["common"] for field in FIELDS]
+             for option, o in SPEC["modules"][module]["options"].items() if o["fragment"] is None for field in FIELDS]
 
 
-@pytest.mark.parametrize("owner,option,field", marked(COMMON_CASES + OWN_CASES))
+@pytest.mark.parametrize("owner,option,field", marked(FRAGMENT_CASES + OWN_CASES))
 def test_the_docs_say_what_the_spec_says(installed, owner, option, field):
-    if owner == "common":
-        docs, spec = fragment(installed)["options"], COMMON
-    else:
-        docs, spec = sidecar(installed, owner).get("options") or {}, SPEC["modules"][owner]["options"]
+    docs = docs_of(installed, owner)
+    spec = FRAGMENTS[owner] if owner in FRAGMENTS else SPEC["modules"][owner]["options"]
     assert option in docs, f"{option} is not documented"
     said, meant = documented(docs[option])[field], in_spec_terms(spec[option])[field]
     assert said == meant, f"{owner} {option} {field}: the docs say {said!r}, the spec {meant!r}"
 
 
-def rule_cases():
-    """(module, option, kind, sentence) for every rule of the spec the docs state in words:
-    required_if, and a group both mutually exclusive and required_one_of."""
+def and_list(options):
+    refs = [f"O({o})" for o in options]
+    return refs[0] if len(refs) == 1 else f"{', '.join(refs[:-1])} and {refs[-1]}"
+
+
+def module_rule_cases(module):
+    """(owner, option, kind, sentence) for every rule of a module's spec the docs state in words:
+    required_if, required_by ("Requires O(a)."), and a group both mutually exclusive and
+    required_one_of. The owner is where the option is documented: its fragment, or the module."""
+    m = SPEC["modules"][module]
     cases = []
-    for module in MODULES:
-        m = SPEC["modules"][module]
-        for rule in m["required_if"]:
-            value = str(rule["value"]).lower() if isinstance(rule["value"], bool) else rule["value"]
-            for option in rule["requires"]:
-                cases.append((module, option, "required_if", f"Required when O({rule['key']}={value})."))
-        for group in m["required_one_of"]:
-            if sorted(group) in [sorted(g) for g in m["mutually_exclusive"]]:
-                refs = [f"O({o})" for o in group]
-                sentence = f"Exactly one of {', '.join(refs[:-1])} and {refs[-1]}."
-                cases += [(module, option, "exactly_one_of", sentence) for option in group]
-    return cases
+    for rule in m["required_if"]:
+        value = str(rule["value"]).lower() if isinstance(rule["value"], bool) else rule["value"]
+        for option in rule["requires"]:
+            cases.append((option, "required_if", f"Required when O({rule['key']}={value})."))
+    for option, requires in m["required_by"].items():
+        cases.append((option, "required_by", f"Requires {and_list(requires)}."))
+    for group in m["required_one_of"]:
+        if sorted(group) in [sorted(g) for g in m["mutually_exclusive"]]:
+            sentence = f"Exactly one of {and_list(group)}."
+            cases += [(option, "exactly_one_of", sentence) for option in group]
+    return [(owner_of(module, option), option, kind, sentence) for option, kind, sentence in cases]
 
 
-@pytest.mark.parametrize("module,option,kind,sentence", marked(rule_cases()))
-def test_the_docs_state_the_rules(installed, module, option, kind, sentence):
-    lines = (sidecar(installed, module).get("options") or {})[option]["description"]
-    assert any(sentence in line for line in lines), f"{module} {option}: {sentence!r} not in {lines}"
+def rule_cases():
+    """Every module's rule cases, each once (a fragment's options' rules are stated once, in the
+    fragment)."""
+    return sorted({case for module in MODULES for case in module_rule_cases(module)})
+
+
+@pytest.mark.parametrize("name", sorted(set(FRAGMENTS) - {"common"}))
+def test_a_fragments_rules_hold_in_every_module_that_takes_it(name):
+    """What the fragment states about its options is true for every module documented with it."""
+    takers = [m for m in MODULES if any(o["fragment"] == name for o in SPEC["modules"][m]["options"].values())]
+    rules = {m: sorted(c for c in module_rule_cases(m) if c[0] == name) for m in takers}
+    assert len({tuple(r) for r in rules.values()}) <= 1, rules
+
+
+@pytest.mark.parametrize("owner,option,kind,sentence", marked(rule_cases()))
+def test_the_docs_state_the_rules(installed, owner, option, kind, sentence):
+    lines = docs_of(installed, owner)[option]["description"]
+    lines = [lines] if isinstance(lines, str) else lines
+    assert any(sentence in line for line in lines), f"{owner} {option}: {sentence!r} not in {lines}"
 
 
 # --------------------------------------------------------------------------------------------

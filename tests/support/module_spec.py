@@ -7,7 +7,8 @@ per process; parametrize needs the data at collection time, before any fixture),
 returns the JSON: ``{"collection": ..., "modules": {name: {"options": {...}, ...}}}``, where an
 option has ``aliases`` (current ones) and ``deprecated_aliases`` apart, ``env`` (every variable,
 in order, deprecated ones included) and ``deprecated_env`` (the deprecated ones among them),
-``no_log`` and ``common`` (one of the options every module takes).
+``no_log``, ``fragment`` (the documentation fragment of a shared option, null for a module's own)
+and ``common`` (one of the options every module takes: fragment ``common``).
 """
 
 import functools
@@ -61,6 +62,22 @@ def common_options():
     """The common options (as every module has them: test_spec.py checks they agree)."""
     first = next(iter(modules().values()))
     return {name: o for name, o in first["options"].items() if o["common"]}
+
+
+def fragments():
+    """The documentation fragments the spec names (an option's ``fragment``: ``common`` for the
+    common options, another name for a set some modules share), sorted."""
+    return sorted({o["fragment"] for m in modules().values() for o in m["options"].values() if o["fragment"]})
+
+
+def fragment_options(fragment):
+    """The options a documentation fragment documents (as the first module that takes them has
+    them: test_spec.py checks that every module taking them has them alike)."""
+    for m in modules().values():
+        opts = {name: o for name, o in m["options"].items() if o["fragment"] == fragment}
+        if opts:
+            return opts
+    raise KeyError(f"no module takes options of the fragment {fragment!r}")
 
 
 def all_names(opts):
