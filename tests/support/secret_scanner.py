@@ -7,8 +7,10 @@ session's temporary directory, and ``SecretRecorder.scan()`` finds every secret 
 The rule. A secret value (a secret key, a session token, an MFA code, a web-identity token,
 given to a module or returned by one) may appear in what a run produced only as returned
 credentials: `sts_creds.secret_key`, `sts_creds.session_token` or `secret_access_key` in a
-result, outside `invocation`. That is where a task without no_log shows them on purpose
-(ansible censors the whole result of a no_log task, which test_secrets.py checks strictly).
+result, outside `invocation`, and the `aws_secret_access_key` / `aws_session_token` lines of an
+AWS credentials file a module wrote (output_profile). That is where a task without no_log shows
+them on purpose (ansible censors the whole result of a no_log task, which test_secrets.py checks
+strictly), and where the user asked for them to be written.
 Anywhere else (msg, invocation, warnings, other keys, ansible's own log lines at any -v, files
 a run leaves) a secret is a finding.
 
@@ -54,6 +56,9 @@ _ANSIBLE_TMP_NAMES = re.compile(r"ansible-(?:tmp|local)-[\w.\-]+|tmp[a-z0-9_]{8}
 ISSUED_PARENTS = {"sts_creds": ("secret_key", "session_token"),
                   "env": ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
 ISSUED_KEYS = ("secret_access_key",)
+# A credentials file's secret lines: where output_profile writes the credentials on purpose.
+_WRITTEN_CREDENTIAL = re.compile(r"^([ \t]*(?:aws_secret_access_key|aws_session_token)[ \t]*[=:][ \t]*)(\S[^\r\n]*?)([ \t]*\r?)$",
+                                 re.M)
 WATCHED_PROGRAMS = ("ansible", "ansible-playbook")
 MODULE_EXECUTABLE = "rustaws-creds"
 
@@ -283,9 +288,17 @@ class SecretRecorder:
                 text = pathlib.Path(path).read_bytes()[:1 << 20].decode(errors="replace")
             except OSError:
                 continue
-            cleaned = self._without_returned_credentials(text, where)
+            cleaned = self._without_returned_credentials(self._without_written_credentials(text, where), where)
             with self.lock:
                 self.files[path] = (f"{where}: wrote {path}", cleaned)
+
+    def _without_written_credentials(self, text, origin):
+        """The text with the secret lines of a credentials file taken out (and their values
+        learnt, so that they are looked for everywhere else)."""
+        def taken(m):
+            self.add(m.group(2), f"{origin}: written {m.group(1).split('=')[0].split(':')[0].strip()}")
+            return f"{m.group(1)}<written credential>{m.group(3)}"
+        return _WRITTEN_CREDENTIAL.sub(taken, text)
 
     def watched(self, argv):
         if not argv or isinstance(argv, (str, bytes)):
