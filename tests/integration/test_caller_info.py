@@ -8,7 +8,7 @@ of tests/support/fake_role_sts.py for what is sent.
 """
 
 import pytest
-from fake_role_sts import ALIAS, CALLER_ARN, RoleSTS
+from fake_role_sts import ALIAS, CALLER_ARN
 from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, boto3_client, no_aws_environment
 
 MODULE = "aws_caller_info"
@@ -19,18 +19,6 @@ KEYS = {"access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY}
 def caller_moto():
     with MotoServer() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def role_sts_server():
-    with RoleSTS() as server:
-        yield server
-
-
-@pytest.fixture
-def role_sts(role_sts_server):
-    role_sts_server.clear()
-    return role_sts_server
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])

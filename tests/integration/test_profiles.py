@@ -12,7 +12,7 @@ the signing region.
 """
 
 import pytest
-from fake_role_sts import RoleSTS, unsigned_jwt
+from fake_role_sts import unsigned_jwt
 from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, boto3_client, no_aws_environment
 
 MODULES = ["sts_assume_role", "aws_caller_info", "iam_access_key_info"]
@@ -38,18 +38,6 @@ def profile_moto():
             iam.create_user(UserName="profile-user")
             key = iam.create_access_key(UserName="profile-user")["AccessKey"]["AccessKeyId"]
         yield url, key
-
-
-@pytest.fixture(scope="module")
-def role_sts_server():
-    with RoleSTS() as server:
-        yield server
-
-
-@pytest.fixture
-def role_sts(role_sts_server):
-    role_sts_server.clear()
-    return role_sts_server
 
 
 @pytest.fixture

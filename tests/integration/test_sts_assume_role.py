@@ -16,7 +16,7 @@ import json
 import re
 
 import pytest
-from fake_role_sts import EXPIRATION, RoleSTS
+from fake_role_sts import EXPIRATION
 from moto_server import allow, authenticating_moto, user_with_key
 
 from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
@@ -36,18 +36,6 @@ def filler(n):
     could contain another test's secret, which the session-wide scan would then report)."""
     text = "abcdefghijklmnopqrstuvwxyz0123456789"
     return (text * (n // len(text) + 1))[:n]
-
-
-@pytest.fixture(scope="module")
-def role_sts_server():
-    with RoleSTS() as server:
-        yield server
-
-
-@pytest.fixture
-def role_sts(role_sts_server):
-    role_sts_server.clear()
-    return role_sts_server
 
 
 def every_option():

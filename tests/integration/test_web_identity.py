@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from fake_role_sts import AUDIENCE, EXPIRATION, PROVIDER, SUBJECT, RoleSTS, unsigned_jwt
+from fake_role_sts import AUDIENCE, EXPIRATION, PROVIDER, SUBJECT, unsigned_jwt
 
 from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
 
@@ -30,18 +30,6 @@ def filler(n):
 
 def token(subject):
     return unsigned_jwt({"iss": "https://oidc.example.test", "aud": "sts.amazonaws.test", "sub": subject})
-
-
-@pytest.fixture(scope="module")
-def role_sts_server():
-    with RoleSTS() as server:
-        yield server
-
-
-@pytest.fixture
-def role_sts(role_sts_server):
-    role_sts_server.clear()
-    return role_sts_server
 
 
 @pytest.fixture
