@@ -147,7 +147,8 @@ def role_sts_server():
 def role_sts(role_sts_server):
     """The recording stand-in of tests/support/fake_role_sts.py (it answers GetCallerIdentity,
     AssumeRole and more), with no requests recorded yet. It shows what a module sends when it
-    signs with a session token, which sts_session_token refuses to do (GetSessionToken does)."""
+    signs with a session token (sts_session_token refuses to: AWS refuses GetSessionToken
+    signed with session credentials)."""
     role_sts_server.clear()
     return role_sts_server
 
