@@ -145,9 +145,14 @@ impl Request {
             "region": self.region,
             "params": self.params,
         });
-        let hash = Sha256::digest(canonical.to_string().as_bytes());
-        hash.iter().map(|b| format!("{b:02x}")).collect()
+        digest(&canonical)
     }
+}
+
+/// SHA-256 (hex) of a value's JSON text: the request digest a written profile keeps.
+pub fn digest(value: &Value) -> String {
+    let hash = Sha256::digest(value.to_string().as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Runs one STS module: without `output_profile`, `mint` is called and its credentials returned

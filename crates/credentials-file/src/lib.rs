@@ -418,11 +418,19 @@ impl CredentialsFile {
         self
     }
 
-    /// The profile `name`, or `None` if the file or the profile does not exist. Takes no lock.
+    /// The profile `name`, or `None` if the file or the profile does not exist (also when a
+    /// parent of the path is not a directory: no file can be there). Takes no lock.
     pub fn read_profile(&self, name: &str) -> Result<Option<StoredProfile>, Error> {
         let text = match std::fs::read(&self.path) {
             Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(None)
+            }
             Err(source) => return Err(Error::io("read", &self.path, source)),
         };
         let doc = Document::parse(&text);

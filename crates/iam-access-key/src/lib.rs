@@ -10,6 +10,12 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_iam::types::StatusType;
 use serde::{Deserialize, Serialize};
 
+mod rotate;
+mod rotation;
+mod verify;
+
+use rotation::{RotationOptions, ROTATION_OPTIONS};
+
 /// The module, for the multi-call executable's table.
 pub const MODULE: Module = Module {
     spec,
@@ -30,6 +36,8 @@ fn spec() -> ModuleSpec {
             Opt::bool("rotate_keys").default(Lit::Bool(false)),
         ],
     )
+    .options(ROTATION_OPTIONS)
+    .required_by("credentials_file", &["output_profile"])
     .required_if(RequiredIf {
         key: "state",
         value: Lit::Str("absent"),
@@ -55,6 +63,15 @@ struct Options {
     state: State,
     active: Option<bool>,
     rotate_keys: bool,
+    #[serde(flatten)]
+    rotation: RotationOptions,
+}
+
+impl Options {
+    /// Whether the task creates a key (state present, no id).
+    fn creating(&self) -> bool {
+        self.state == State::Present && self.id.as_deref().is_none_or(str::is_empty)
+    }
 }
 
 impl ModuleOptions for Options {
@@ -68,7 +85,11 @@ impl ModuleOptions for Options {
                 "parameters are mutually exclusive: rotate_keys|id",
             ));
         }
-        Ok(())
+        self.rotation.check(
+            self.creating(),
+            self.rotate_keys,
+            self.active == Some(false),
+        )
     }
 }
 
@@ -77,7 +98,7 @@ const UPDATE: &str = "Failed to update access key for user";
 const DELETE: &str = "Failed to delete access key for user";
 
 /// One task's view of a user's keys: the module's options, the connection and the client.
-struct Keys<'a> {
+pub(crate) struct Keys<'a> {
     aws: &'a Aws,
     iam: aws_sdk_iam::Client,
     user: &'a str,
@@ -157,7 +178,7 @@ async fn update_key(
 }
 
 /// The access key id this task signs its requests with, if it can be told.
-async fn signing_key_id(aws: &Aws) -> Option<String> {
+pub(crate) async fn signing_key_id(aws: &Aws) -> Option<String> {
     let provider = aws.config.credentials_provider()?;
     let creds = provider.provide_credentials().await.ok()?;
     Some(creds.access_key_id().to_owned())
@@ -226,13 +247,16 @@ fn failure_with_rotated_out(failure: Failure, rotated_out: Option<&str>) -> Fail
 
 /// A key just created, with its secret, which exists nowhere else: every result from here on
 /// carries it.
-struct NewKey {
+pub(crate) struct NewKey {
     key: AccessKey,
     secret: String,
 }
 
 impl NewKey {
     fn into_failure(self, failure: Failure) -> Failure {
+        self.with_failure(failure)
+    }
+    fn with_failure(&self, failure: Failure) -> Failure {
         failure
             .with_issued("access_key_id", &self.key.access_key_id)
             .with_issued("secret_access_key", &self.secret)
@@ -246,7 +270,7 @@ impl NewKey {
     }
 }
 
-async fn create(keys: &Keys<'_>, rotated_out: Option<&str>) -> Result<NewKey, Failure> {
+pub(crate) async fn create(keys: &Keys<'_>, rotated_out: Option<&str>) -> Result<NewKey, Failure> {
     let created = match keys
         .iam
         .create_access_key()
@@ -323,6 +347,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         // required_if guarantees an id for absent.
         (State::Absent, id) => delete_key(ctx, &keys, id.unwrap_or_default()).await,
         (State::Present, Some(id)) if !id.is_empty() => update_key(ctx, &keys, id, o.active).await,
+        (State::Present, _) if o.rotation.in_use() => rotate::rotate(ctx, &keys, &o).await,
         (State::Present, _) => create_key(ctx, &keys, &o).await,
     }
 }

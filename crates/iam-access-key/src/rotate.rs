@@ -1,0 +1,251 @@
+//! Carries out a rotation [`Plan`]: delete an undelivered key, make room, create, verify,
+//! write the profile, retire, in that order. Check mode reports the plan after the reads.
+//! Every failure after the create carries the new key and its secret.
+
+use crate::rotation::{plan, Plan, Retire, RotationOptions, Situation};
+use crate::{create, signing_key_id, Keys, NewKey, Options};
+use ansible_module::{Context, Failure, Outcome};
+use aws_connect::output_profile::digest;
+use aws_sdk_iam::types::StatusType;
+use credentials_file::{CredentialsFile, Entries, StoredProfile, WriteOptions};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The profile the new key is written to, as read before the run changes anything.
+struct Delivery {
+    file: CredentialsFile,
+    profile: String,
+    stored: Option<StoredProfile>,
+}
+
+impl Delivery {
+    fn open(r: &RotationOptions) -> Result<Option<Self>, Failure> {
+        let Some(profile) = r.profile() else {
+            return Ok(None);
+        };
+        let path = match r.credentials_file.as_deref().filter(|p| !p.is_empty()) {
+            Some(path) => PathBuf::from(path),
+            None => credentials_file::default_path(|v| std::env::var(v).ok(), None),
+        };
+        let file = CredentialsFile::at(path);
+        let stored = file
+            .read_profile(profile)
+            .map_err(|e| Failure::new(format!("output_profile {profile}: {e}")))?;
+        let delivery = Delivery {
+            file,
+            profile: profile.to_owned(),
+            stored,
+        };
+        delivery.check_writable(r)?;
+        Ok(Some(delivery))
+    }
+
+    /// A profile this collection did not write is refused before any change.
+    fn check_writable(&self, r: &RotationOptions) -> Result<(), Failure> {
+        match &self.stored {
+            Some(s) if !s.managed && !r.overwrite_unmanaged_profile => Err(Failure::new(format!(
+                "output_profile {p}: profile [{p}] in {} was not written by this collection, so \
+                 it is left alone. Choose another output_profile, or set \
+                 overwrite_unmanaged_profile: true to replace it.",
+                self.file.path().display(),
+                p = self.profile,
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The key the profile holds, if this collection wrote it.
+    fn delivered(&self) -> Option<(&str, &str)> {
+        let s = self.stored.as_ref().filter(|s| s.managed)?;
+        Some((s.get("aws_access_key_id")?, s.get("aws_secret_access_key")?))
+    }
+
+    fn write(&self, keys: &Keys<'_>, new: &NewKey, r: &RotationOptions) -> Result<(), String> {
+        let entries = Entries {
+            access_key_id: new.key.access_key_id.clone(),
+            secret_access_key: new.secret.clone(),
+            session_token: None,
+            expiration: None,
+            request_digest: digest(&json!({"operation": "CreateAccessKey", "user": keys.user})),
+            result: None,
+        };
+        let options = WriteOptions {
+            overwrite_unmanaged: r.overwrite_unmanaged_profile,
+        };
+        self.file
+            .write_profile(&self.profile, &entries, options)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn path(&self) -> String {
+        self.file.path().display().to_string()
+    }
+}
+
+/// A rotation with the options of [`RotationOptions`].
+pub(crate) async fn rotate(
+    ctx: &mut Context,
+    keys: &Keys<'_>,
+    o: &Options,
+) -> Result<Outcome, Failure> {
+    let r = &o.rotation;
+    let listed = keys.list().await?;
+    let delivery = Delivery::open(r)?;
+    let signing = signing_key_id(keys.aws).await;
+    let delivered = delivery.as_ref().and_then(Delivery::delivered);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let situation = Situation {
+        keys: &listed.keys,
+        now,
+        delivered: delivered.map(|(id, _)| id),
+        signing: signing.as_deref(),
+    };
+    let plan = plan(r, keys.user, &situation)?;
+    for warning in &plan.warnings {
+        ctx.warn(warning.clone());
+    }
+    if ctx.check_mode() {
+        return Ok(report(preview(&plan), &plan, delivery.as_ref()));
+    }
+    if let Some(lost) = &plan.undelivered {
+        keys.delete(lost).await?;
+    }
+    if !plan.create {
+        return finish(keys, r, &plan, delivered).await;
+    }
+    if let Some(old) = &plan.make_room {
+        keys.delete(old).await?;
+    }
+    let new = create(keys, plan.make_room.as_deref()).await?;
+    let new = deliver(keys, r, delivery.as_ref(), new)
+        .await
+        .map_err(|f| report_failure(f, &plan))?;
+    let failed = |new: &NewKey, f: Failure| report_failure(new.with_failure(f), &plan);
+    if let Err(f) = retire(keys, r.retire, &plan.retire).await {
+        return Err(failed(&new, f));
+    }
+    let outcome = report(new.into_outcome(), &plan, delivery.as_ref());
+    Ok(outcome.with("verified", r.verify))
+}
+
+/// Verify (when asked), then write the profile (when asked); on a failure the new key is
+/// deleted if it was never accepted, kept if only the write failed, and nothing is retired.
+async fn deliver(
+    keys: &Keys<'_>,
+    r: &RotationOptions,
+    delivery: Option<&Delivery>,
+    new: NewKey,
+) -> Result<NewKey, Failure> {
+    if r.verify {
+        let timeout = Duration::from_secs(u64::try_from(r.verify_timeout).unwrap_or(60));
+        let id = new.key.access_key_id.clone();
+        if let Err(why) =
+            crate::verify::accepted(keys.aws, &id, &new.secret, keys.user, timeout).await
+        {
+            let deleted = keys.delete(&id).await;
+            let fate = match deleted {
+                Ok(_) => "it was deleted",
+                Err(_) => "deleting it failed too: delete it by hand",
+            };
+            let msg = format!(
+                "Created access key {id} for user {}, but {why}; {fate}, and every other key was \
+                 left as it was.",
+                keys.user
+            );
+            return Err(new.with_failure(Failure::new(msg)));
+        }
+    }
+    if let Some(delivery) = delivery {
+        if let Err(why) = delivery.write(keys, &new, r) {
+            let msg = format!(
+                "Created access key {} for user {}, but could not write it to profile [{}] of \
+                 {}: {why}. No key was retired; the new key and its secret are in this result.",
+                new.key.access_key_id,
+                keys.user,
+                delivery.profile,
+                delivery.path()
+            );
+            return Err(new.with_failure(Failure::new(msg)));
+        }
+    }
+    Ok(new)
+}
+
+/// No new key: the kept key's job is finished (verify it when asked, then retire the others).
+async fn finish(
+    keys: &Keys<'_>,
+    r: &RotationOptions,
+    plan: &Plan,
+    delivered: Option<(&str, &str)>,
+) -> Result<Outcome, Failure> {
+    if plan.finishing && r.verify {
+        if let Some((id, secret)) = delivered {
+            let timeout = Duration::from_secs(u64::try_from(r.verify_timeout).unwrap_or(60));
+            crate::verify::accepted(keys.aws, id, secret, keys.user, timeout)
+                .await
+                .map_err(|why| {
+                    Failure::new(format!(
+                        "The delivered access key {id} of user {}: {why}. No key was retired.",
+                        keys.user
+                    ))
+                })?;
+        }
+    }
+    retire(keys, r.retire, &plan.retire).await?;
+    let changed = plan.undelivered.is_some() || !plan.retire.is_empty();
+    let outcome = Outcome::changed(changed).with("access_key", &plan.kept);
+    Ok(report(outcome, plan, None))
+}
+
+async fn retire(keys: &Keys<'_>, how: Retire, ids: &[String]) -> Result<(), Failure> {
+    for id in ids {
+        match how {
+            Retire::None => {}
+            Retire::Deactivate => {
+                let context = format!("Failed to deactivate access key {id} of user");
+                keys.set_status(id, StatusType::Inactive, Some(&context))
+                    .await?;
+            }
+            Retire::Delete => {
+                keys.delete(id).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Check mode: a create is a change; so is any deletion or retirement.
+fn preview(plan: &Plan) -> Outcome {
+    let changed = plan.create || plan.undelivered.is_some() || !plan.retire.is_empty();
+    let outcome = Outcome::changed(changed);
+    match &plan.kept {
+        Some(kept) if !plan.create => outcome.with("access_key", kept),
+        _ => outcome,
+    }
+}
+
+/// The keys a rotation adds to a result: what was (or would be) deleted and retired.
+fn report(outcome: Outcome, plan: &Plan, delivery: Option<&Delivery>) -> Outcome {
+    let mut outcome = outcome.with("retired_access_key_ids", &plan.retire);
+    if let Some(old) = &plan.make_room {
+        outcome = outcome.with("deleted_access_key_id", old);
+    }
+    if let Some(lost) = &plan.undelivered {
+        outcome = outcome.with("undelivered_access_key_id", lost);
+    }
+    if let Some(delivery) = delivery {
+        outcome = outcome.with("credentials_file", delivery.path());
+    }
+    outcome
+}
+
+fn report_failure(failure: Failure, plan: &Plan) -> Failure {
+    match &plan.make_room {
+        Some(old) => failure.with("deleted_access_key_id", old),
+        None => failure,
+    }
+}
