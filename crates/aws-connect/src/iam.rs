@@ -2,12 +2,15 @@
 
 use crate::{sdk_failure, sts::iso8601, Aws};
 use ansible_module::Failure;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
 use aws_sdk_iam::types::{AccessKeyMetadata, StatusType};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
 use serde::Serialize;
+use std::time::Duration;
 
 /// An IAM client with amazon.aws's extra retry codes.
 pub fn client(aws: &Aws) -> aws_sdk_iam::Client {
@@ -52,6 +55,11 @@ impl AccessKey {
             m.status().unwrap_or(&StatusType::Active),
             m.user_name().unwrap_or(user),
         )
+    }
+
+    /// When the key was created, as IAM said (None only for a key not seen from AWS).
+    pub fn created(&self) -> Option<DateTime> {
+        self.created
     }
 
     pub fn is_active(&self) -> bool {
@@ -129,6 +137,13 @@ no_such_entity!(
     aws_sdk_iam::operation::update_access_key::UpdateAccessKeyError
 );
 
+/// GetAccessKeyLastUsed models no errors: NoSuchEntity comes only as a code.
+impl NoSuchEntity for aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedError {
+    fn no_such_entity(&self) -> bool {
+        self.code() == Some("NoSuchEntity")
+    }
+}
+
 /// A user's access keys, oldest first. An unknown user has none (as in amazon.aws).
 #[derive(Debug, Clone, Default)]
 pub struct UserKeys {
@@ -177,6 +192,115 @@ pub async fn list_access_keys(
         keys,
         user_exists: true,
     })
+}
+
+/// How long resolving the signing credentials may take (the SDK's identity cache allows as long).
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The credentials the connection's provider gives now, if it gives any in time.
+async fn signing_credentials(aws: &Aws) -> Option<Credentials> {
+    let provider = aws.config.credentials_provider()?;
+    tokio::time::timeout(RESOLVE_TIMEOUT, provider.provide_credentials())
+        .await
+        .ok()?
+        .ok()
+}
+
+/// The access key id this task signs its requests with, if it can be told: the one the
+/// connection's credentials provider gives now (None when it gives none).
+pub async fn signing_key_id(aws: &Aws) -> Option<String> {
+    signing_credentials(aws)
+        .await
+        .map(|c| c.access_key_id().to_owned())
+}
+
+/// [`signing_key_id`], and the connection pinned to the credentials it resolved, so that a
+/// profile's role, process or SSO runs once for both (the provider, called directly, caches
+/// nothing). When the provider gives none, the connection is returned as it was: its first call
+/// then fails with the SDK's own message.
+pub async fn pin_signing_key(aws: &Aws) -> (Aws, Option<String>) {
+    let Some(credentials) = signing_credentials(aws).await else {
+        return (aws.clone(), None);
+    };
+    let id = credentials.access_key_id().to_owned();
+    let mut pinned = aws.clone();
+    pinned.config = aws
+        .config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build();
+    (pinned, Some(id))
+}
+
+/// The names of the account's IAM users, every page, in IAM's order.
+pub async fn list_user_names(aws: &Aws, iam: &aws_sdk_iam::Client) -> Result<Vec<String>, Failure> {
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = iam
+            .list_users()
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| sdk_failure(aws, "iam", "ListUsers", Some("Failed to list users"), e))?;
+        names.extend(page.users().iter().map(|u| u.user_name().to_owned()));
+        match page.marker() {
+            Some(next) if page.is_truncated() => marker = Some(next.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(names)
+}
+
+/// When and where an access key was last used, as IAM's GetAccessKeyLastUsed says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastUsed {
+    /// RFC 3339, whole seconds, `+00:00`; None for a key never used.
+    pub date: Option<String>,
+    /// As IAM sends it: `N/A` for a key never used.
+    pub service_name: String,
+    /// As IAM sends it: `N/A` for a key never used.
+    pub region: String,
+}
+
+impl LastUsed {
+    /// What IAM says of a key never used.
+    pub fn never() -> Self {
+        LastUsed {
+            date: None,
+            service_name: "N/A".to_owned(),
+            region: "N/A".to_owned(),
+        }
+    }
+}
+
+/// When the key was last used (GetAccessKeyLastUsed); NoSuchEntity (the key is gone) told apart
+/// from the other errors, which fail naming the key.
+pub async fn access_key_last_used(
+    aws: &Aws,
+    iam: &aws_sdk_iam::Client,
+    access_key_id: &str,
+) -> Result<Missing<LastUsed>, Failure> {
+    let sent = iam
+        .get_access_key_last_used()
+        .access_key_id(access_key_id)
+        .send()
+        .await;
+    let context = format!("Failed to get when access key {access_key_id} was last used");
+    Ok(
+        match unless_missing(aws, "GetAccessKeyLastUsed", &context, sent)? {
+            Missing::Found(answer) => Missing::Found(match answer.access_key_last_used() {
+                Some(used) => LastUsed {
+                    date: used.last_used_date().map(iso8601),
+                    service_name: used.service_name().to_owned(),
+                    region: used.region().to_owned(),
+                },
+                // IAM always sends the element; without it nothing says the key was used.
+                None => LastUsed::never(),
+            }),
+            Missing::NoSuchEntity => Missing::NoSuchEntity,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -302,5 +426,32 @@ mod tests {
             ),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn the_signing_key_and_a_gone_keys_last_use() {
+        let replay = Replay::new([Answer::error(404, "NoSuchEntity", "no key AKIAGONE")]);
+        let io = replay.io();
+        let r = run_module(
+            &module_spec("t", &[]),
+            json!({}),
+            async |ctx, o: CommonOnly| {
+                let aws = connect(ctx, &o.aws, &io, IAM_RETRIES).await?;
+                let (pinned, id) = pin_signing_key(&aws).await;
+                let gone = matches!(
+                    access_key_last_used(&pinned, &client(&pinned), "AKIAGONE").await?,
+                    Missing::NoSuchEntity
+                );
+                Ok(Outcome::changed(false)
+                    .with("id", id)
+                    .with("plain", signing_key_id(&aws).await)
+                    .with("gone", gone))
+            },
+        );
+        assert_eq!(r.exit_code, 0, "{}", r.json);
+        assert_eq!(r.json["id"], crate::testing::CANNED_ACCESS_KEY);
+        assert_eq!(r.json["plain"], crate::testing::CANNED_ACCESS_KEY);
+        assert_eq!(r.json["gone"], true);
+        assert_eq!(replay.actions(), ["GetAccessKeyLastUsed"]);
     }
 }
