@@ -4,10 +4,13 @@ which calls a run makes (check mode must make no write call), each attempt of a 
 with, answers AWS gives only under load (Throttling, 503) or on a bad day (a create refused
 after the rotation deleted the oldest key), paginated and unordered listings.
 
-It keeps users and their access keys in memory and answers the four calls the modules make
-(ListAccessKeys, CreateAccessKey, UpdateAccessKey, DeleteAccessKey) the way IAM does, errors
-included (NoSuchEntity 404, LimitExceeded 409 at two keys). Anything else is a 400
-InvalidAction.
+It keeps users and their access keys in memory and answers the calls the modules make
+(ListAccessKeys, CreateAccessKey, UpdateAccessKey, DeleteAccessKey, ListUsers,
+GetAccessKeyLastUsed) the way IAM does, errors included (NoSuchEntity 404, LimitExceeded 409 at
+two keys). Anything else is a 400 InvalidAction. ListUsers pages by Marker/IsTruncated
+(``users_page_size``, None: every user at once), users in the order they were added;
+GetAccessKeyLastUsed answers "never used" (no date, ``N/A``) unless ``set_last_used`` said
+otherwise. ``set_created`` moves a key's creation date (for ages).
 
 Faults: ``inject(action, *faults, repeat=False)`` queues answers for the next requests of one
 action, one per request (the request is then not carried out); with ``repeat=True`` the last
@@ -66,6 +69,8 @@ class FakeIAM(FakeAWS):
         self.issued_secrets = []
         self.page_size = None  # ListAccessKeys page size (None: everything at once)
         self.newest_first = False  # ListAccessKeys order
+        self.users_page_size = None  # ListUsers page size (None: everything at once)
+        self.last_used = {}  # access key id -> (date, service, region)
 
     # --- the test's side
 
@@ -75,6 +80,7 @@ class FakeIAM(FakeAWS):
             self.users, self.faults, self.repeat = {}, {}, {}
             self.requests.clear()
             self.page_size, self.newest_first = None, False
+            self.users_page_size, self.last_used = None, {}
 
     def add_user(self, name, keys=0, ids=(), statuses=()):
         """A user with `keys` new keys, or keys with the given ids. Returns the keys."""
@@ -104,6 +110,20 @@ class FakeIAM(FakeAWS):
     def remove_key(self, name, access_key_id):
         with self.lock:
             self.users[name] = [k for k in self.users[name] if k.access_key_id != access_key_id]
+
+    def set_created(self, access_key_id, created):
+        """Gives a key another creation date (an aware datetime)."""
+        with self.lock:
+            self._key(access_key_id).created = created
+
+    def set_last_used(self, access_key_id, date, service="iam", region="us-east-1"):
+        """What GetAccessKeyLastUsed says of the key: used at `date` (an aware datetime) for
+        `service` in `region`."""
+        with self.lock:
+            self.last_used[access_key_id] = (date, service, region)
+
+    def _key(self, access_key_id):
+        return next(k for keys in self.users.values() for k in keys if k.access_key_id == access_key_id)
 
     def inject(self, action, *faults, repeat=False):
         with self.lock:
@@ -155,6 +175,10 @@ class FakeIAM(FakeAWS):
         if fault:
             return self._error(*fault)
         form = request.form
+        if action == "ListUsers":
+            return self._list_users(form.get("Marker"))
+        if action == "GetAccessKeyLastUsed":
+            return self._last_used(form.get("AccessKeyId"))
         user = form.get("UserName")
         if action not in ("ListAccessKeys",) + WRITE_ACTIONS:
             return self._error(400, "InvalidAction", f"Could not find operation {action}")
@@ -200,3 +224,30 @@ class FakeIAM(FakeAWS):
             more = f"<IsTruncated>true</IsTruncated><Marker>{end}</Marker>"
         return self.xml_result("ListAccessKeys", f"<UserName>{escape(user)}</UserName>"
                                                  f"<AccessKeyMetadata>{members}</AccessKeyMetadata>{more}")
+
+    def _list_users(self, marker):
+        with self.lock:
+            names = list(self.users)
+        start = int(marker) if marker else 0
+        end = len(names) if self.users_page_size is None else min(len(names), start + self.users_page_size)
+        members = "".join(
+            f"<member><Path>/</Path><UserName>{escape(n)}</UserName><UserId>AIDAFAKEIAM{i:09d}</UserId>"
+            f"<Arn>arn:aws:iam::123456789012:user/{escape(n)}</Arn><CreateDate>{_wire_date(EPOCH)}</CreateDate>"
+            "</member>" for i, n in enumerate(names[start:end], start))
+        more = "<IsTruncated>false</IsTruncated>"
+        if end < len(names):
+            more = f"<IsTruncated>true</IsTruncated><Marker>{end}</Marker>"
+        return self.xml_result("ListUsers", f"<Users>{members}</Users>{more}")
+
+    def _last_used(self, access_key_id):
+        with self.lock:
+            owner = next((k.user for keys in self.users.values() for k in keys if k.access_key_id == access_key_id),
+                         None)
+            used = self.last_used.get(access_key_id)
+        if owner is None:
+            return self._error(404, "NoSuchEntity", f"The Access Key with id {access_key_id} cannot be found")
+        date, service, region = used or (None, "N/A", "N/A")
+        date = f"<LastUsedDate>{_wire_date(date)}</LastUsedDate>" if date else ""
+        return self.xml_result("GetAccessKeyLastUsed", (
+            f"<UserName>{escape(owner)}</UserName><AccessKeyLastUsed>{date}"
+            f"<ServiceName>{escape(service)}</ServiceName><Region>{escape(region)}</Region></AccessKeyLastUsed>"))
