@@ -221,6 +221,29 @@ def test_check_mode_sends_only_read_calls(rotate, iam, creds_file):
     assert iam.actions() == ["ListAccessKeys"] and not creds_file.exists()
 
 
+def test_a_failed_retirement_still_returns_the_new_key(rotate, iam, creds_file):
+    (old,) = iam.add_user(USER, keys=1)
+    iam.age(USER, old.access_key_id, 100)
+    iam.inject("UpdateAccessKey", (403, "AccessDenied", "not allowed to deactivate"))
+    r = rotate()
+    assert r["failed"] and "not allowed to deactivate" in r["msg"], r
+    assert r["msg"].startswith(f"Created access key {r['access_key_id']} for user {USER} (verified and written as "
+                               f"asked), but retiring the other keys failed: Failed to deactivate access key "
+                               f"{old.access_key_id} of user {USER}: An error occurred (AccessDenied)"), r["msg"]
+    assert r["secret_access_key"] == iam.secret_of(r["access_key_id"])
+    assert profile(creds_file)["aws_access_key_id"] == r["access_key_id"]
+
+
+def test_without_a_profile_no_key_is_retired_for_one_the_run_did_not_create(rotate, iam):
+    old, young = iam.add_user(USER, keys=2)
+    iam.age(USER, old.access_key_id, 200)
+    r = rotate(output_profile=None, credentials_file=None, retire="delete")
+    assert r["changed"] is False and r["access_key"]["access_key_id"] == young.access_key_id, r
+    assert any("the others were not retired in its favour" in w for w in r["warnings"]), r
+    assert iam.actions() == ["ListAccessKeys"]
+    assert statuses(iam) == {old.access_key_id: "Active", young.access_key_id: "Active"}
+
+
 def rotate_raw(rotate, env):
     """A run that the test hook stops: the process aborts, printing no result."""
     try:

@@ -124,9 +124,15 @@ pub(crate) async fn rotate(
     let new = deliver(keys, r, delivery.as_ref(), new)
         .await
         .map_err(|f| report_failure(f, &plan))?;
-    let failed = |new: &NewKey, f: Failure| report_failure(new.with_failure(f), &plan);
     if let Err(f) = retire(keys, r.retire, &plan.retire).await {
-        return Err(failed(&new, f));
+        let f = f.map_msg(|m| {
+            format!(
+                "Created access key {} for user {} (verified and written as asked), but \
+                 retiring the other keys failed: {m}",
+                new.key.access_key_id, keys.user
+            )
+        });
+        return Err(report_failure(new.with_failure(f), &plan));
     }
     let outcome = report(new.into_outcome(), &plan, delivery.as_ref());
     Ok(outcome.with("verified", r.verify))
@@ -206,7 +212,7 @@ async fn retire(keys: &Keys<'_>, how: Retire, ids: &[String]) -> Result<(), Fail
         match how {
             Retire::None => {}
             Retire::Deactivate => {
-                let context = format!("Failed to deactivate access key {id} of user");
+                let context = format!("Failed to deactivate access key {id} of user {}", keys.user);
                 keys.set_status(id, StatusType::Inactive, Some(&context))
                     .await?;
             }
