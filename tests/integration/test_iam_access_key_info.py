@@ -298,30 +298,37 @@ def test_the_signing_key_of_a_profile_resolved_once(run_named_module, fake_iam, 
     assert {q.access_key for q in fake_iam.requests} == {key.access_key_id}
 
 
-def test_a_refused_last_use_leaves_the_listing_and_warns(run_named_module, fake_iam):
-    """amazon.aws never asks for the last use: a policy allowing ListAccessKeys only still lists
-    (last_used null, one warning naming the keys); any other error fails, naming the key."""
-    made = fake_iam.add_user("alice", keys=2)
+def test_an_unanswered_last_use_leaves_the_listing_and_warns(run_named_module, fake_iam):
+    """amazon.aws never asks for the last use, so no answer of GetAccessKeyLastUsed fails a
+    listing: a refusal (a policy allowing ListAccessKeys only) gives last_used null and a warning
+    naming the keys, the other keys still asked about; any other failure (here after the
+    retries) gives null for that key and the rest, which are not asked about."""
+    made = fake_iam.add_user("alice", keys=3)
+    ids = [k.access_key_id for k in made]
     args = {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice"}
     fake_iam.inject("GetAccessKeyLastUsed", (403, "AccessDenied", "not authorized to perform: "
                                              "iam:GetAccessKeyLastUsed"), repeat=True)
     rc, r, _, _ = run_named_module(MODULE, args)
     assert rc == 0, r
     assert amazon_fields(r["access_keys"]) == fake_iam.keys("alice")
-    assert [k["last_used"] for k in r["access_keys"]] == [None, None]
+    assert [k["last_used"] for k in r["access_keys"]] == [None, None, None]
     assert r["warnings"] == [
-        f"IAM refused GetAccessKeyLastUsed (AccessDenied) for 2 key(s): {made[0].access_key_id}, "
-        f"{made[1].access_key_id}. Their last_used is null; allow iam:GetAccessKeyLastUsed to see when they "
-        "were last used."]
-    assert fake_iam.attempts("GetAccessKeyLastUsed") == [1, 1], "a refusal is not retried"
+        f"IAM refused GetAccessKeyLastUsed (AccessDenied) for 3 key(s): {', '.join(ids)}. Their last_used is "
+        "null; allow iam:GetAccessKeyLastUsed to see when they were last used."]
+    assert fake_iam.attempts("GetAccessKeyLastUsed") == [1, 1, 1], "a refusal is not retried"
 
     fake_iam.clear_requests()
-    fake_iam.inject("GetAccessKeyLastUsed", (400, "InvalidInput", "no such thing"), repeat=True)
-    rc, r, _, _ = run_named_module(MODULE, args)
-    assert rc == 1 and r["failed"] is True and "access_keys" not in r, r
-    assert r["msg"] == (f"Failed to get when access key {made[0].access_key_id} was last used: An error occurred "
-                        "(InvalidInput) when calling the GetAccessKeyLastUsed operation: no such thing")
-    assert r["error"]["code"] == "InvalidInput"
+    fake_iam.inject("GetAccessKeyLastUsed", None, "503", repeat=True)
+    rc, r, _, _ = run_named_module(MODULE, {**args, "aws_config": {"retries": {"total_max_attempts": 2}}})
+    assert rc == 0, r
+    assert [k["last_used"] for k in r["access_keys"]] == [NEVER_USED, None, None]
+    assert r["warnings"] == [
+        f"GetAccessKeyLastUsed failed, so last_used is null for 2 key(s): {ids[1]}, {ids[2]} (the keys after the "
+        f"first were not asked about). Failed to get when access key {ids[1]} was last used: An error occurred "
+        "(ServiceUnavailable) when calling the GetAccessKeyLastUsed operation: Service is unavailable, injected "
+        "by the fake IAM"]
+    assert [q.form.get("AccessKeyId") for q in fake_iam.requests if q.action == "GetAccessKeyLastUsed"] == [
+        ids[0], ids[1], ids[1]]
 
 
 # --------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ struct KeyInfo {
     key: AccessKey,
     /// Whole days since create_date; None for a key without a date (never seen from AWS).
     age_days: Option<i64>,
-    /// None when IAM would not tell (GetAccessKeyLastUsed refused, or the key gone meanwhile).
+    /// None when IAM did not tell (see [`Unknown`]), or the key was deleted meanwhile.
     last_used: Option<LastUsed>,
     is_signing_key: bool,
 }
@@ -136,20 +136,10 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
     if let Some(days) = o.older_than_days {
         keys.retain(|k| older_than(k.created(), days, now));
     }
-    let mut refused = Vec::new();
+    let mut unknown = Unknown::default();
     let mut infos = Vec::with_capacity(keys.len());
     for key in keys {
-        let last_used = match iam::access_key_last_used(&aws, &client, &key.access_key_id).await {
-            Ok(Missing::Found(used)) => Some(used),
-            Ok(Missing::NoSuchEntity) => None,
-            // amazon.aws never asks; a policy that allows ListAccessKeys only must not turn a
-            // listing that worked there into a failure here.
-            Err(f) if error_code(&f) == Some("AccessDenied") => {
-                refused.push(key.access_key_id.clone());
-                None
-            }
-            Err(f) => return Err(f),
-        };
+        let last_used = unknown.last_used(&aws, &client, &key.access_key_id).await;
         infos.push(KeyInfo {
             age_days: key.created().map(|d| age_days(d, now)),
             is_signing_key: signing_key.as_deref() == Some(key.access_key_id.as_str()),
@@ -157,15 +147,68 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
             key,
         });
     }
-    if !refused.is_empty() {
-        ctx.warn(format!(
-            "IAM refused GetAccessKeyLastUsed (AccessDenied) for {} key(s): {}. Their last_used \
-             is null; allow iam:GetAccessKeyLastUsed to see when they were last used.",
-            refused.len(),
-            refused.join(", ")
-        ));
-    }
+    unknown.warn(ctx);
     Ok(Outcome::changed(false).with("access_keys", infos))
+}
+
+/// The keys whose last use IAM did not tell. amazon.aws never calls GetAccessKeyLastUsed, so
+/// no answer of that call fails a listing that works there: the key's `last_used` is null and
+/// a warning says why.
+#[derive(Default)]
+struct Unknown {
+    /// Refused (AccessDenied): a policy may allow some users' keys only, so the others are
+    /// still asked about.
+    refused: Vec<String>,
+    /// Any other failure (throttled past the retries, unavailable, not implemented): its
+    /// message, the key, and the keys after it, which are not asked about.
+    failed: Option<(String, Vec<String>)>,
+}
+
+impl Unknown {
+    async fn last_used(
+        &mut self,
+        aws: &Aws,
+        client: &aws_sdk_iam::Client,
+        id: &str,
+    ) -> Option<LastUsed> {
+        if let Some((_, skipped)) = &mut self.failed {
+            skipped.push(id.to_owned());
+            return None;
+        }
+        match iam::access_key_last_used(aws, client, id).await {
+            Ok(Missing::Found(used)) => Some(used),
+            // Deleted since the listing.
+            Ok(Missing::NoSuchEntity) => None,
+            Err(f) if error_code(&f) == Some("AccessDenied") => {
+                self.refused.push(id.to_owned());
+                None
+            }
+            Err(f) => {
+                self.failed = Some((f.msg, vec![id.to_owned()]));
+                None
+            }
+        }
+    }
+
+    fn warn(self, ctx: &mut Context) {
+        if !self.refused.is_empty() {
+            ctx.warn(format!(
+                "IAM refused GetAccessKeyLastUsed (AccessDenied) for {} key(s): {}. Their \
+                 last_used is null; allow iam:GetAccessKeyLastUsed to see when they were last \
+                 used.",
+                self.refused.len(),
+                self.refused.join(", ")
+            ));
+        }
+        if let Some((msg, keys)) = self.failed {
+            ctx.warn(format!(
+                "GetAccessKeyLastUsed failed, so last_used is null for {} key(s): {} (the keys \
+                 after the first were not asked about). {msg}",
+                keys.len(),
+                keys.join(", ")
+            ));
+        }
+    }
 }
 
 fn error_code(f: &Failure) -> Option<&str> {
@@ -414,30 +457,65 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_last_use_is_null_with_a_warning_and_other_errors_fail() {
+    fn an_unanswered_last_use_is_null_with_a_warning() {
+        let listed = || {
+            keys(
+                "u",
+                &[
+                    ("AKIAONE", "2020-01-01T00:00:00Z"),
+                    ("AKIATWO", "2021-01-01T00:00:00Z"),
+                    ("AKIATHREE", "2022-01-01T00:00:00Z"),
+                ],
+                None,
+            )
+        };
+        // Refused for one key: the others are still asked about.
         let replay = Replay::new([
-            keys("u", &[("AKIAONE", "2020-01-01T00:00:00Z")], None),
-            Answer::error(403, "AccessDenied", "no GetAccessKeyLastUsed"),
+            listed(),
+            Answer::error(403, "AccessDenied", "not this one"),
+            never(),
+            never(),
         ]);
         let r = task(json!({"user_name": "u"}), &replay);
         assert_eq!(r.exit_code, 0, "{}", r.json);
-        assert_eq!(r.json["access_keys"][0]["last_used"], Value::Null);
-        let warnings = r.json["warnings"].to_string();
-        assert!(
-            warnings.contains("AKIAONE") && warnings.contains("iam:GetAccessKeyLastUsed"),
-            "{warnings}"
-        );
-
-        let replay = Replay::new([
-            keys("u", &[("AKIAONE", "2020-01-01T00:00:00Z")], None),
-            Answer::error(400, "InvalidInput", "bad"),
-        ]);
-        let r = task(json!({"user_name": "u"}), &replay);
-        assert_eq!(r.exit_code, 1);
+        let used: Vec<&Value> = (0..3)
+            .map(|i| &r.json["access_keys"][i]["last_used"])
+            .collect();
+        assert_eq!(used[0], &Value::Null);
+        assert_eq!(used[1]["service_name"], "N/A");
         assert_eq!(
-            r.json["msg"],
-            "Failed to get when access key AKIAONE was last used: An error occurred (InvalidInput) \
-             when calling the GetAccessKeyLastUsed operation: bad"
+            r.json["warnings"],
+            json!([
+                "IAM refused GetAccessKeyLastUsed (AccessDenied) for 1 key(s): AKIAONE. \
+                    Their last_used is null; allow iam:GetAccessKeyLastUsed to see when they \
+                    were last used."
+            ])
+        );
+        assert_eq!(replay.actions().len(), 4);
+
+        // Any other failure: no more calls after it.
+        let replay = Replay::new([listed(), never(), Answer::error(400, "InvalidAction", "no")]);
+        let r = task(json!({"user_name": "u"}), &replay);
+        assert_eq!(r.exit_code, 0, "{}", r.json);
+        assert_eq!(r.json["access_keys"][0]["last_used"]["region"], "N/A");
+        assert_eq!(r.json["access_keys"][1]["last_used"], Value::Null);
+        assert_eq!(r.json["access_keys"][2]["last_used"], Value::Null);
+        assert_eq!(
+            r.json["warnings"],
+            json!([
+                "GetAccessKeyLastUsed failed, so last_used is null for 2 key(s): AKIATWO, \
+                    AKIATHREE (the keys after the first were not asked about). Failed to get \
+                    when access key AKIATWO was last used: An error occurred (InvalidAction) \
+                    when calling the GetAccessKeyLastUsed operation: no"
+            ])
+        );
+        assert_eq!(
+            replay.actions(),
+            [
+                "ListAccessKeys",
+                "GetAccessKeyLastUsed",
+                "GetAccessKeyLastUsed"
+            ]
         );
     }
 
