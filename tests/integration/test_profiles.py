@@ -24,7 +24,7 @@ TARGET_ARN = f"arn:aws:iam::{ACCOUNT}:role/{TARGET_ROLE}"
 CALLS = {
     "sts_assume_role": ["AssumeRole"],
     "aws_caller_info": ["GetCallerIdentity", "ListAccountAliases"],
-    "iam_access_key_info": ["ListAccessKeys"],
+    "iam_access_key_info": ["ListAccessKeys", "GetAccessKeyLastUsed"],
 }
 JWT = unsigned_jwt({"iss": "https://oidc.example.test", "aud": "sts.amazonaws.test", "sub": "profile-app"})
 

@@ -10,7 +10,7 @@ Answers, chosen by the request (never by server state, so one playbook can use s
 - GetCallerIdentity: the assumed-role ARN of the credentials the request was signed with when
   this server issued them, else `user/fake-caller`;
 - GetSessionToken: fresh credentials; IAM ListAccountAliases: `fake-alias`; IAM ListAccessKeys:
-  one key of the user named.
+  one key of the user named; IAM GetAccessKeyLastUsed: never used.
 
 Every request is recorded (method, path, headers, form fields, signing key).
 """
@@ -95,4 +95,8 @@ class RoleSTS(FakeAWS):
                       f"<Status>Active</Status><CreateDate>2026-01-02T03:04:05Z</CreateDate></member>")
             result = f"{element('UserName', user)}<AccessKeyMetadata>{member}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"
             return self.xml_result("ListAccessKeys", result, namespace=IAM_NS)
+        if action == "GetAccessKeyLastUsed":
+            result = ("<UserName>fake-caller</UserName><AccessKeyLastUsed><ServiceName>N/A</ServiceName>"
+                      "<Region>N/A</Region></AccessKeyLastUsed>")
+            return self.xml_result("GetAccessKeyLastUsed", result, namespace=IAM_NS)
         return self.xml_error(400, "InvalidAction", f"Could not find operation {action}")
