@@ -108,6 +108,24 @@ pub(crate) fn signer(ctx: &Context, o: &AwsOptions) -> Result<Signer, Failure> {
 /// How long resolving credentials may take (the SDK's identity cache allows as long).
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The credentials the connection's provider gives now (a profile's role, process or SSO runs
+/// here), within the time the SDK's identity cache allows.
+pub(crate) async fn resolve(aws: &Aws) -> Result<Credentials, Failure> {
+    let provider = aws
+        .config
+        .credentials_provider()
+        .ok_or_else(|| Failure::new("Unable to locate credentials: no credential provider"))?;
+    tokio::time::timeout(RESOLVE_TIMEOUT, provider.provide_credentials())
+        .await
+        .map_err(|_| {
+            Failure::new(format!(
+                "Unable to locate credentials: the credential provider gave none within {} s",
+                RESOLVE_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|e| Failure::new(no_credentials(&e)))
+}
+
 /// The long-term credentials the module's calls will be signed with, resolved now (a profile's
 /// role, process or SSO runs once, here), for a call AWS refuses with temporary credentials:
 /// GetSessionToken. Credentials carrying a session token fail before any call, naming where
@@ -118,19 +136,7 @@ pub async fn long_term_credentials(
     o: &AwsOptions,
     operation: &str,
 ) -> Result<Credentials, Failure> {
-    let provider = aws
-        .config
-        .credentials_provider()
-        .ok_or_else(|| Failure::new("Unable to locate credentials: no credential provider"))?;
-    let credentials = tokio::time::timeout(RESOLVE_TIMEOUT, provider.provide_credentials())
-        .await
-        .map_err(|_| {
-            Failure::new(format!(
-                "Unable to locate credentials: the credential provider gave none within {} s",
-                RESOLVE_TIMEOUT.as_secs()
-            ))
-        })?
-        .map_err(|e| Failure::new(no_credentials(&e)))?;
+    let credentials = resolve(aws).await?;
     if credentials.session_token().is_none() {
         return Ok(credentials);
     }

@@ -2,7 +2,7 @@
 
 use crate::{sdk_failure, sts::iso8601, Aws};
 use ansible_module::Failure;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_iam::types::{AccessKeyMetadata, StatusType};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -10,7 +10,6 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
 use serde::Serialize;
-use std::time::Duration;
 
 /// An IAM client with amazon.aws's extra retry codes.
 pub fn client(aws: &Aws) -> aws_sdk_iam::Client {
@@ -194,16 +193,9 @@ pub async fn list_access_keys(
     })
 }
 
-/// How long resolving the signing credentials may take (the SDK's identity cache allows as long).
-const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// The credentials the connection's provider gives now, if it gives any in time.
 async fn signing_credentials(aws: &Aws) -> Option<Credentials> {
-    let provider = aws.config.credentials_provider()?;
-    tokio::time::timeout(RESOLVE_TIMEOUT, provider.provide_credentials())
-        .await
-        .ok()?
-        .ok()
+    crate::credentials::resolve(aws).await.ok()
 }
 
 /// The access key id this task signs its requests with, if it can be told: the one the

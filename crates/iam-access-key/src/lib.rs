@@ -6,7 +6,6 @@ use ansible_module::{
 };
 use aws_connect::iam::{self, AccessKey, Missing, UserKeys};
 use aws_connect::{limits, sdk_failure, Aws, AwsOptions, Io};
-use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_iam::types::StatusType;
 use serde::{Deserialize, Serialize};
 
@@ -177,13 +176,6 @@ async fn update_key(
     Ok(Outcome::changed(true).with("access_key", key.with_status(status)))
 }
 
-/// The access key id this task signs its requests with, if it can be told.
-pub(crate) async fn signing_key_id(aws: &Aws) -> Option<String> {
-    let provider = aws.config.credentials_provider()?;
-    let creds = provider.provide_credentials().await.ok()?;
-    Some(creds.access_key_id().to_owned())
-}
-
 /// What a create will do to the user's existing keys.
 struct CreatePlan {
     listed: UserKeys,
@@ -198,7 +190,7 @@ async fn plan_create(keys: &Keys<'_>, rotate: bool) -> Result<CreatePlan, Failur
         _ => None,
     };
     if let Some(old) = &rotated_out {
-        if signing_key_id(keys.aws).await.as_deref() == Some(old.as_str()) {
+        if iam::signing_key_id(keys.aws).await.as_deref() == Some(old.as_str()) {
             return Err(Failure::new(format!(
                 "rotate_keys would delete the oldest access key {old} of user {}, but that is \
                  the key this task signs its requests with: the create that follows would then \

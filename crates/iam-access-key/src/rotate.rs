@@ -3,8 +3,9 @@
 //! Every failure after the create carries the new key and its secret.
 
 use crate::rotation::{plan, Plan, Retire, RotationOptions, Situation};
-use crate::{create, signing_key_id, Keys, NewKey, Options};
+use crate::{create, Keys, NewKey, Options};
 use ansible_module::{Context, Failure, Outcome};
+use aws_connect::iam::signing_key_id;
 use aws_connect::output_profile::digest;
 use aws_sdk_iam::types::StatusType;
 use credentials_file::{CredentialsFile, Entries, StoredProfile, WriteOptions};
