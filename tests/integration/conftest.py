@@ -434,6 +434,13 @@ def playbook(env, moto, fake_sts, tmp_path):
 
 
 @pytest.fixture
+def creds_file(tmp_path):
+    """Where a test's output_profile writes: a credentials file in a directory that does not
+    exist yet (the writer creates both)."""
+    return tmp_path / "aws" / "credentials"
+
+
+@pytest.fixture
 def aws_config_file(tmp_path):
     """Writes an AWS config file; returns the env pointing AWS_CONFIG_FILE at it."""
 

@@ -72,11 +72,6 @@ def iam(iam_server):
 
 
 @pytest.fixture
-def creds_file(tmp_path):
-    return tmp_path / "aws" / "credentials"
-
-
-@pytest.fixture
 def rotate(run_named_module, iam, creds_file):
     """rotate(**options) -> result of iam_access_key with the rotation options (signed with a key
     that is not the user's), the profile `alice` of creds_file."""

@@ -80,11 +80,6 @@ def sts(sts_server):
 
 
 @pytest.fixture
-def creds_file(tmp_path):
-    return tmp_path / "aws" / "credentials"
-
-
-@pytest.fixture
 def run(run_named_module, sts, creds_file):
     """run(module, **options) -> result; signed with SOURCE against the stand-in, the profile
     `out` of creds_file unless told otherwise."""
