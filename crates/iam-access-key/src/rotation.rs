@@ -9,7 +9,6 @@
 
 use ansible_module::{Failure, Lit, Opt, Type};
 use aws_connect::iam::AccessKey;
-use aws_connect::sts::parse_iso8601;
 use serde::{Deserialize, Serialize};
 
 /// The options of an age-driven, verified rotation (none of them changes a task that does not
@@ -146,7 +145,7 @@ pub(crate) struct Plan {
 
 /// Whole days since the key was created (0 for a key without a readable date).
 pub(crate) fn age_days(key: &AccessKey, now: i64) -> i64 {
-    parse_iso8601(&key.create_date).map_or(0, |t| (now - t.secs()).max(0) / 86_400)
+    key.created().map_or(0, |t| (now - t.secs()).max(0) / 86_400)
 }
 
 /// Decides the run from the listing. Fails, changing nothing, where it cannot go on safely.
