@@ -145,7 +145,8 @@ pub(crate) struct Plan {
 
 /// Whole days since the key was created (0 for a key without a readable date).
 pub(crate) fn age_days(key: &AccessKey, now: i64) -> i64 {
-    key.created().map_or(0, |t| (now - t.secs()).max(0) / 86_400)
+    key.created()
+        .map_or(0, |t| (now - t.secs()).max(0) / 86_400)
 }
 
 /// Decides the run from the listing. Fails, changing nothing, where it cannot go on safely.
