@@ -151,6 +151,38 @@ impl Minted {
         outcome
     }
 
+    /// The result's keys as one JSON object (for a module returning several credentials).
+    pub fn result_map(&self, now: SystemTime) -> Map<String, Value> {
+        let mut map = Map::new();
+        let mut put = |key: &str, value: Value| {
+            map.insert(key.to_owned(), value);
+        };
+        put(
+            "sts_creds",
+            serde_json::to_value(&self.creds).unwrap_or(Value::Null),
+        );
+        let env = CredentialsEnv::from(&self.creds);
+        put("env", serde_json::to_value(env).unwrap_or(Value::Null));
+        put("expires_in", Value::from(self.expires_in(now)));
+        for (key, value) in &self.details {
+            put(key, value.clone());
+        }
+        map
+    }
+
+    /// The credentials as the SDK signs with them.
+    pub fn signing_credentials(&self) -> aws_credential_types::Credentials {
+        let expiry =
+            parse_iso8601(&self.creds.expiration).and_then(|t| SystemTime::try_from(t).ok());
+        aws_credential_types::Credentials::new(
+            &self.creds.access_key,
+            &self.creds.secret_key,
+            Some(self.creds.session_token.clone()),
+            expiry,
+            "issued by STS in this run",
+        )
+    }
+
     /// A failure after the credentials were obtained still hands them over.
     pub fn attach_to(&self, failure: Failure) -> Failure {
         failure

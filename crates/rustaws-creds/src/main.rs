@@ -27,6 +27,7 @@ const MODULES: &[Module] = &[
     iam_access_key_info::MODULE,
     sts_assume_role::MODULE,
     sts_assume_role_with_web_identity::MODULE,
+    sts_assume_roles::MODULE,
     sts_session_token::MODULE,
 ];
 

@@ -1,0 +1,340 @@
+//! sts_assume_roles: the credentials of many roles in one task. The AssumeRole calls run
+//! concurrently over one run's connections (`max_concurrency`); with an MFA device, one
+//! GetSessionToken call takes the code and signs every AssumeRole; with `chain`, each role is
+//! assumed with the credentials of the one before.
+
+mod entries;
+
+use ansible_module::{
+    Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type,
+};
+use aws_connect::sts::{self, Minted, RoleAnswer};
+use aws_connect::{limits, Aws, AwsOptions, Io, RetryDefaults};
+use aws_sdk_sts::types::Tag;
+use entries::{Entry, RoleOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// The module, for the multi-call executable's table.
+pub const MODULE: Module = Module {
+    spec,
+    main,
+    options_round_trip: ansible_module::options_round_trip::<Options>,
+};
+
+/// The longest session of a role assumed with temporary credentials: role chaining, and (as
+/// AWS documents for MFA sessions used to assume roles) credentials from GetSessionToken.
+const CHAINED_MAX: i64 = 3600;
+/// What AWS grants when DurationSeconds is not sent.
+const DEFAULT_DURATION: i64 = 3600;
+/// The MFA session only has to outlive this run's calls: the shortest AWS allows.
+const MFA_SESSION_SECONDS: i32 = 900;
+/// Throttling of a burst of calls is expected: a few more attempts than a single call gets.
+const FAN_OUT_RETRIES: RetryDefaults = RetryDefaults { max_attempts: 5 };
+
+fn spec() -> ModuleSpec {
+    aws_connect::module_spec(
+        "sts_assume_roles",
+        &[
+            Opt::list("roles", Type::Dict),
+            Opt::list("profiles", Type::Str),
+            Opt::str("role_session_name"),
+            Opt::int("duration_seconds"),
+            Opt::str("external_id"),
+            Opt::new("policy", Type::Raw),
+            Opt::list("policy_arns", Type::Str),
+            Opt::new("tags", Type::Dict),
+            Opt::list("transitive_tag_keys", Type::Str),
+            Opt::str("source_identity"),
+            Opt::str("mfa_serial_number"),
+            Opt::str("mfa_token").no_log(),
+            Opt::bool("chain").default(Lit::Bool(false)),
+            Opt::int("max_concurrency").default(Lit::Int(8)),
+        ],
+    )
+    .required_one_of(&["roles", "profiles"])
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Options {
+    #[serde(flatten)]
+    aws: AwsOptions,
+    roles: Option<Vec<Value>>,
+    profiles: Option<Vec<String>>,
+    #[serde(flatten)]
+    defaults: RoleOptions,
+    mfa_serial_number: Option<String>,
+    mfa_token: Option<String>,
+    chain: bool,
+    max_concurrency: i64,
+}
+
+impl ModuleOptions for Options {
+    /// Everything but the profiles (read from the config file when the module runs) is
+    /// checked here, so a bad entry fails in check mode too.
+    fn check(&self) -> Result<(), Failure> {
+        limits::mfa(
+            self.mfa_serial_number.as_deref(),
+            self.mfa_token.as_deref(),
+            false,
+        )?;
+        if !(1..=100).contains(&self.max_concurrency) {
+            return Err(Failure::new(format!(
+                "max_concurrency must be 1 to 100, got {}",
+                self.max_concurrency
+            )));
+        }
+        let entries = entries::entries(self.roles(), &[], &self.defaults, PathBuf::new)?;
+        self.session_limits(&entries)
+    }
+}
+
+impl Options {
+    fn roles(&self) -> &[Value] {
+        self.roles.as_deref().unwrap_or_default()
+    }
+
+    fn mfa(&self) -> Option<(&str, &str)> {
+        Some((
+            self.mfa_serial_number.as_deref()?,
+            self.mfa_token.as_deref()?,
+        ))
+    }
+
+    /// Every entry, profiles included, checked.
+    fn entries(&self) -> Result<Vec<Entry>, Failure> {
+        let profiles = self.profiles.as_deref().unwrap_or_default();
+        let entries = entries::entries(self.roles(), profiles, &self.defaults, config_file)?;
+        self.session_limits(&entries)?;
+        Ok(entries)
+    }
+
+    /// Sessions signed with temporary credentials last at most an hour: every hop of a chain
+    /// after the first, and every role when an MFA session signs.
+    fn session_limits(&self, entries: &[Entry]) -> Result<(), Failure> {
+        for (i, e) in entries.iter().enumerate() {
+            let signed_by = match (self.chain && i > 0, self.mfa().is_some()) {
+                (true, _) => "the role before it in the chain",
+                (false, true) => "the MFA session (GetSessionToken)",
+                (false, false) => continue,
+            };
+            let duration = e.session.duration_seconds.unwrap_or(DEFAULT_DURATION);
+            if duration > CHAINED_MAX {
+                return Err(Failure::new(format!(
+                    "{}: duration_seconds is {duration}, but a role assumed with temporary \
+                     credentials ({signed_by}) gets a session of at most {CHAINED_MAX} seconds \
+                     (AWS: \"The requested DurationSeconds exceeds the 1 hour session limit for \
+                     roles assumed by role chaining\"). Nothing was called.",
+                    e.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The AWS config file the profiles are read from, as the SDK finds it.
+fn config_file() -> PathBuf {
+    let home = std::env::var("HOME").unwrap_or_default();
+    match std::env::var("AWS_CONFIG_FILE")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        Some(path) if path == "~" || path.starts_with("~/") => {
+            PathBuf::from(path.replacen('~', &home, 1))
+        }
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(home).join(".aws/config"),
+    }
+}
+
+/// One AssumeRole call for an entry, signed as `signer` says.
+async fn assume(aws: &Aws, signer: &aws_types::SdkConfig, e: &Entry) -> Result<Minted, Failure> {
+    let tags = e
+        .tags
+        .iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|err| Failure::new(format!("Could not build the tags: {err}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let role_id = sts::RoleIdFallback::default();
+    let response = aws_sdk_sts::Client::new(signer)
+        .assume_role()
+        .role_arn(&e.session.role_arn)
+        .role_session_name(&e.session.role_session_name)
+        .set_policy(e.session.policy_document())
+        .set_policy_arns(e.session.policy_descriptors())
+        .set_duration_seconds(e.session.duration())
+        .set_external_id(e.external_id.clone())
+        .set_tags((!tags.is_empty()).then_some(tags))
+        .set_transitive_tag_keys(e.transitive_tag_keys.clone().filter(|k| !k.is_empty()))
+        .set_source_identity(e.source_identity.clone())
+        .customize()
+        .interceptor(role_id.clone())
+        .send()
+        .await
+        .map_err(|err| sts::role_failure(aws, "AssumeRole", err))?;
+    sts::role_credentials(RoleAnswer {
+        operation: "AssumeRole",
+        credentials: response.credentials.as_ref(),
+        user: response.assumed_role_user.as_ref(),
+        source_identity: response.source_identity,
+        role_id: &role_id,
+    })
+}
+
+/// The configuration `base` signing with `credentials`.
+fn signed_with(base: &aws_types::SdkConfig, minted: &Minted) -> aws_types::SdkConfig {
+    base.to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                minted.signing_credentials(),
+            ),
+        )
+        .build()
+}
+
+/// One GetSessionToken call with the MFA code: the session every AssumeRole is signed with.
+async fn mfa_session(aws: &Aws, serial: &str, code: &str) -> Result<Minted, Failure> {
+    let response = aws_sdk_sts::Client::new(&aws.config)
+        .get_session_token()
+        .serial_number(serial)
+        .token_code(code)
+        .duration_seconds(MFA_SESSION_SECONDS)
+        .send()
+        .await
+        .map_err(|e| {
+            aws_connect::sdk_failure(
+                aws,
+                "sts",
+                "GetSessionToken",
+                Some("The MFA session that signs the role assumptions failed"),
+                e,
+            )
+        })?;
+    Minted::new("GetSessionToken", response.credentials.as_ref())
+}
+
+type Results = Vec<(String, Result<Minted, Failure>)>;
+
+/// Every entry at once, `max_concurrency` calls in flight, in entry order in the result.
+async fn fan_out(
+    aws: &Aws,
+    signer: aws_types::SdkConfig,
+    entries: Vec<Entry>,
+    max_concurrency: usize,
+) -> Results {
+    let count = entries.len();
+    let queue = Arc::new(Mutex::new(
+        entries.into_iter().enumerate().collect::<VecDeque<_>>(),
+    ));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..max_concurrency.min(count) {
+        let (aws, signer, queue) = (aws.clone(), signer.clone(), Arc::clone(&queue));
+        workers.spawn(async move {
+            let mut done = Vec::new();
+            while let Some((i, entry)) = next(&queue) {
+                let result = assume(&aws, &signer, &entry).await;
+                done.push((i, entry.name, result));
+            }
+            done
+        });
+    }
+    let mut results: Vec<Option<(String, Result<Minted, Failure>)>> =
+        (0..count).map(|_| None).collect();
+    while let Some(joined) = workers.join_next().await {
+        for (i, name, result) in joined.unwrap_or_default() {
+            results[i] = Some((name, result));
+        }
+    }
+    results.into_iter().flatten().collect()
+}
+
+fn next(queue: &Mutex<VecDeque<(usize, Entry)>>) -> Option<(usize, Entry)> {
+    queue.lock().ok()?.pop_front()
+}
+
+/// The entries in order, each signed with the credentials of the one before; after a failed
+/// hop the rest are not attempted.
+async fn chain(aws: &Aws, first: aws_types::SdkConfig, entries: Vec<Entry>) -> Results {
+    let mut signer = first;
+    let mut results = Vec::with_capacity(entries.len());
+    let mut broken: Option<String> = None;
+    for entry in entries {
+        if let Some(at) = &broken {
+            let msg = format!("not attempted: the hop before it, {at}, failed");
+            results.push((entry.name, Err(Failure::new(msg))));
+            continue;
+        }
+        let result = assume(aws, &signer, &entry).await;
+        match &result {
+            Ok(minted) => signer = signed_with(&signer, minted),
+            Err(_) => broken = Some(entry.name.clone()),
+        }
+        results.push((entry.name, result));
+    }
+    results
+}
+
+/// `roles` with every success, `failed_roles` with every failure's message; a failure of the
+/// task when any role failed, still carrying the credentials of the others.
+fn report(results: Results) -> Result<Outcome, Failure> {
+    let now = SystemTime::now();
+    let total = results.len();
+    let mut roles = Map::new();
+    let mut failed = Map::new();
+    for (name, result) in results {
+        match result {
+            Ok(minted) => {
+                roles.insert(name, Value::Object(minted.result_map(now)));
+            }
+            Err(f) => {
+                failed.insert(name, Value::String(f.msg));
+            }
+        }
+    }
+    if failed.is_empty() {
+        return Ok(Outcome::changed(true)
+            .with_issued("roles", roles)
+            .with("failed_roles", failed));
+    }
+    let names: Vec<&str> = failed.keys().map(String::as_str).collect();
+    let msg = format!(
+        "{} of {total} roles failed ({}); failed_roles has each message, roles the credentials \
+         of the others",
+        failed.len(),
+        names.join(", ")
+    );
+    Err(Failure::new(msg)
+        .with_issued("roles", roles)
+        .with("failed_roles", failed))
+}
+
+async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let entries = o.entries()?;
+    let aws = aws_connect::connect(ctx, &o.aws, io, FAN_OUT_RETRIES).await?;
+    let signer = match o.mfa() {
+        Some((serial, code)) => signed_with(&aws.config, &mfa_session(&aws, serial, code).await?),
+        None => aws.config.clone(),
+    };
+    let results = if o.chain {
+        chain(&aws, signer, entries).await
+    } else {
+        let width = usize::try_from(o.max_concurrency).unwrap_or(1);
+        fan_out(&aws, signer, entries, width).await
+    };
+    report(results)
+}
+
+/// Runs the module (reads its arguments, prints the result, exits).
+fn main(source: ansible_module::ArgsSource) -> ! {
+    aws_connect::run_module(&spec(), source, run)
+}
