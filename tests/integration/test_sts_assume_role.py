@@ -99,6 +99,23 @@ def test_a_string_policy_is_sent_as_it_is_and_unset_options_are_not_sent(run_nam
     assert set(r) == {"changed", "sts_creds", "sts_user", "env", "expires_in", "invocation"}
 
 
+@pytest.mark.parametrize("role_arn", [
+    "arn:aws-cn:iam::123456789012:role/service-role/ci/deploy",
+    "arn:aws-us-gov:iam::123456789012:role/deploy+ci=1,a.b@c-d",
+    # Ceph RGW's roles: no account, or a tenant, in the account's place.
+    "arn:aws:iam:::role/S3Access",
+    "arn:aws:iam::testx:role/S3Access",
+    # amazon.aws's integration target assumes this one and asserts AWS's AccessDenied.
+    "arn:aws:iam::123456789:role/non-existing-role",
+], ids=["aws-cn-path", "aws-us-gov-punctuation", "ceph-no-account", "ceph-tenant", "nine-digit-account"])
+def test_every_shape_of_role_arn_is_sent_as_given(run_named_module, role_sts, role_arn):
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": role_sts.url, **KEYS, "role_arn": role_arn,
+                                            "role_session_name": "s1"})
+    assert rc == 0, r
+    (request,) = role_sts.requests
+    assert request.form["RoleArn"] == role_arn
+
+
 def test_a_policy_the_service_refuses_reads_as_in_amazon_aws(run_named_module, role_sts):
     """amazon.aws PR #2778: MalformedPolicyDocument -> 'Invalid policy document provided: ...'."""
     role = "arn:aws:iam::123456789012:role/error-MalformedPolicyDocument"
@@ -119,18 +136,48 @@ def test_a_policy_the_service_refuses_reads_as_in_amazon_aws(run_named_module, r
 # Bad values: one JSON object, rc 1, a message naming the option, nothing sent (also in check mode)
 
 LONG_ARN = "arn:aws:iam::123456789012:role/" + filler(2020)
+ROLE_SHAPE = "must be a role ARN, arn:<partition>:iam::<account>:role/<name>"
 BAD = [
     # (id, changes to a valid task (None removes the option), words the message must contain[, mark])
     ("role_arn-short", {"role_arn": "invalid role arn"},
      ["role_arn", "Invalid length for parameter RoleArn, value: 16, valid min length: 20"]),
     ("role_arn-long", {"role_arn": LONG_ARN}, ["role_arn", "Invalid length for parameter RoleArn", "valid max length: 2048"]),
+    # Long enough, but not a role's ARN: the shape expected, the value, and what is wrong with it.
+    ("role_arn-a-user", {"role_arn": "arn:aws:iam::123456789012:user/deploy"},
+     [f"role_arn {ROLE_SHAPE}, got 'arn:aws:iam::123456789012:user/deploy' (not a role: role/ must follow the account)"]),
+    ("role_arn-a-name", {"role_arn": "deploy-role-for-production"},
+     [f"role_arn {ROLE_SHAPE}, got 'deploy-role-for-production' (not an ARN"]),
+    ("role_arn-an-assumed-role", {"role_arn": "arn:aws:sts::123456789012:assumed-role/deploy/s1"},
+     [f"role_arn {ROLE_SHAPE}, got", "(a role's service is iam)"]),
+    ("role_arn-account-as-printed", {"role_arn": "arn:aws:iam::1234-5678-9012:role/deploy"},
+     [f"role_arn {ROLE_SHAPE}, got", "(the account is 12 digits)"]),
+    ("role_arn-region", {"role_arn": "arn:aws:iam:eu-west-1:123456789012:role/deploy"},
+     [f"role_arn {ROLE_SHAPE}, got", "no region"]),
+    ("role_arn-space-in-name", {"role_arn": "arn:aws:iam::123456789012:role/deploy role"},
+     [f"role_arn {ROLE_SHAPE}, got", "the role name is 1 to 64"]),
+    ("role_arn-name-65", {"role_arn": "arn:aws:iam::123456789012:role/" + filler(65)},
+     [f"role_arn {ROLE_SHAPE}, got", "the role name is 1 to 64"]),
     ("role_session_name-short", {"role_session_name": "x"},
      ["role_session_name", "Invalid length for parameter RoleSessionName, value: 1, valid min length: 2"]),
     ("role_session_name-long", {"role_session_name": filler(65)}, ["role_session_name", "valid max length: 64"]),
     ("role_session_name-pattern", {"role_session_name": "has space"},
      ["role_session_name", "Member must satisfy regular expression pattern"]),
-    ("policy-not-json", {"policy": "invalid policy"}, ["Invalid policy document provided", "policy"]),
-    ("policy-number", {"policy": 5}, ["Invalid policy document provided", "policy"]),
+    # amazon.aws's integration target asserts AWS's words, 'The policy is not in the valid JSON format.'
+    ("policy-not-json", {"policy": "invalid policy"},
+     ["Invalid policy document provided: policy: The policy is not in the valid JSON format. (expected value"]),
+    ("policy-cut-short", {"policy": '{"Version": "2012-10-17", "Statement": ['},
+     ["Invalid policy document provided: policy: The policy is not in the valid JSON format. (EOF while parsing"]),
+    ("policy-number", {"policy": 5}, [
+        "Invalid policy document provided: policy must be a JSON policy document, as a string or a dictionary, "
+        "got a number (5)"]),
+    ("policy-a-list", {"policy": [POLICY]}, [
+        "Invalid policy document provided: policy must be a JSON policy document, as a string or a dictionary, "
+        "got a list"]),
+    ("policy-json-list", {"policy": json.dumps([POLICY])}, [
+        "Invalid policy document provided: policy must be a JSON object, a policy document with Version and "
+        "Statement, got a string holding a list"]),
+    ("policy-json-string", {"policy": '"s3:GetObject"'}, ["policy must be a JSON object", "got a string holding a string"]),
+    ("policy-json-number", {"policy": "42"}, ["policy must be a JSON object", "got a string holding a number (42)"]),
     ("policy-long", {"policy": {"Version": "2012-10-17", "Sid": filler(2100)}},
      ["policy", "Invalid length for parameter Policy", "valid max length: 2048"]),
     ("policy_arns-eleven", {"policy_arns": [f"arn:aws:iam::aws:policy/P{i:02d}" for i in range(11)]},

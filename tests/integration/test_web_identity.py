@@ -78,6 +78,15 @@ def test_every_option_against_moto(run_named_module, moto):
     assert r["sts_user"]["arn"] == "arn:aws:sts::123456789012:assumed-role/app/every-option"
 
 
+def test_ceph_rgw_role_arn_without_an_account_is_sent(run_named_module, role_sts):
+    """Ceph RGW names its roles arn:aws:iam:::role/<name>: taken, and sent as given."""
+    rc, r, _, _ = run_named_module(MODULE, {"endpoint_url": role_sts.url, "role_arn": "arn:aws:iam:::role/app",
+                                            "role_session_name": "app", "web_identity_token": token("ceph-arn")})
+    assert rc == 0, r
+    (request,) = role_sts.requests
+    assert request.form["RoleArn"] == "arn:aws:iam:::role/app"
+
+
 @pytest.mark.parametrize("keys_from", ["options", "environment"])
 def test_token_file_unsigned_request_to_endpoint_url(run_named_module, role_sts, token_file, keys_from):
     """The file's trailing newline is not sent; the request carries no signature (nor session
@@ -143,11 +152,21 @@ def test_every_option_reaches_the_request(run_named_module, role_sts):
 
 BAD = [
     ("role_arn-short", {"role_arn": "invalid role arn"}, ["role_arn", "Invalid length for parameter RoleArn"]),
+    ("role_arn-an-oidc-provider", {"role_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.example.test"},
+     ["role_arn must be a role ARN, arn:<partition>:iam::<account>:role/<name>, got "
+      "'arn:aws:iam::123456789012:oidc-provider/oidc.example.test' (not a role: role/ must follow the account)"]),
+    ("role_arn-a-name", {"role_arn": "app-role-for-the-cluster"},
+     ["role_arn must be a role ARN, arn:<partition>:iam::<account>:role/<name>, got 'app-role-for-the-cluster'"]),
     ("role_session_name-pattern", {"role_session_name": "has space"},
      ["role_session_name", "Member must satisfy regular expression pattern"]),
     ("role_session_name-short", {"role_session_name": "x"}, ["role_session_name", "valid min length: 2"]),
     ("provider_id-short", {"provider_id": "abc"}, ["provider_id", "Invalid length for parameter ProviderId"]),
-    ("policy-not-json", {"policy": "invalid policy"}, ["Invalid policy document provided", "policy"]),
+    ("policy-not-json", {"policy": "invalid policy"},
+     ["Invalid policy document provided: policy: The policy is not in the valid JSON format. (expected value"]),
+    ("policy-json-list", {"policy": "[]"},
+     ["Invalid policy document provided: policy must be a JSON object", "got a string holding a list"]),
+    ("policy-a-list", {"policy": [{"Version": "2012-10-17", "Statement": []}]},
+     ["Invalid policy document provided: policy must be a JSON policy document", "got a list"]),
     ("policy-long", {"policy": {"Sid": filler(2100)}}, ["policy", "Invalid length for parameter Policy"]),
     ("policy_arns-eleven", {"policy_arns": [f"arn:aws:iam::aws:policy/P{i:02d}" for i in range(11)]},
      ["policy_arns", "at most 10"]),

@@ -111,9 +111,74 @@ fn pattern(option: &str, value: &str, extra: &'static str) -> Result<(), Failure
     )))
 }
 
-/// The ARN of the role to assume (AWS checks only its length before looking it up).
+/// The ARN of the role to assume: 20 to 2048 characters (botocore's check, in its words), in
+/// the shape `arn:<partition>:iam::<account>:role/<path/><name>`.
+///
+/// - partition: `[a-z-]+` (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, ...);
+/// - account: AWS's are 12 digits, but any `[A-Za-z0-9_]*` is taken: AWS answers a shorter
+///   number with AccessDenied, which amazon.aws's integration target asserts (it assumes
+///   `arn:aws:iam::123456789:role/non-existing-role`), and Ceph RGW names roles with no account
+///   (`arn:aws:iam:::role/<name>`), a tenant or an RGW account ID in that place;
+/// - path: IAM's, printable ASCII, at most 512 characters with its leading `/`;
+/// - name: 1 to 64 characters of `[\w+=,.@-]`.
 pub fn role_arn(option: &str, value: &str) -> Result<(), Failure> {
-    length(option, "RoleArn", value, 20, 2048)
+    length(option, "RoleArn", value, 20, 2048)?;
+    match role_arn_defect(value) {
+        None => Ok(()),
+        Some(defect) => Err(Failure::new(format!(
+            "{option} must be a role ARN, arn:<partition>:iam::<account>:role/<name>, \
+             got '{value}' ({defect})"
+        ))),
+    }
+}
+
+/// What keeps `value` from having the shape of a role ARN, in a few words; None when it has it.
+fn role_arn_defect(value: &str) -> Option<&'static str> {
+    let mut parts = value.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Some("not an ARN: arn: and five more parts, separated by colons");
+    };
+    if partition.is_empty()
+        || !partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+    {
+        return Some("the partition is lowercase letters and -, such as aws or aws-cn");
+    }
+    if service != "iam" {
+        return Some("a role's service is iam");
+    }
+    if !region.is_empty() {
+        return Some("an IAM ARN has no region: iam:: before the account");
+    }
+    if !account
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Some("the account is 12 digits");
+    }
+    let Some(path_and_name) = resource.strip_prefix("role/") else {
+        return Some("not a role: role/ must follow the account");
+    };
+    let (path, name) = match path_and_name.rfind('/') {
+        Some(i) => path_and_name.split_at(i + 1),
+        None => ("", path_and_name),
+    };
+    if name.is_empty() || name.chars().count() > 64 || !name.chars().all(word_or("+=,.@-")) {
+        return Some("the role name is 1 to 64 letters, digits and _+=,.@-");
+    }
+    // The path as IAM writes it starts with the `/` the ARN leaves out.
+    if path.len() + 1 > 512 || !path.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+        return Some("the role path is at most 512 printable ASCII characters without spaces");
+    }
+    None
 }
 
 /// A role session name: 2 to 64 characters of `[\w+=,.@-]`.
@@ -150,21 +215,53 @@ pub fn policy_text(value: &Value) -> String {
     }
 }
 
-/// A session policy: a JSON document, as a string or a dictionary, of 1 to 2048 characters.
+/// What a JSON value is, for a message: `a list`, `a number (5)`, ...
+fn json_kind(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("a boolean ({b})"),
+        Value::Number(n) => format!("a number ({n})"),
+        Value::String(_) => "a string".to_owned(),
+        Value::Array(_) => "a list".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+/// A session policy: a JSON object (a policy document), given as a string of JSON or as a
+/// dictionary, of 1 to 2048 characters as sent. Text that is not JSON is refused in AWS's own
+/// words, `The policy is not in the valid JSON format.`, which amazon.aws's integration target
+/// asserts; every refusal starts as amazon.aws's does, `Invalid policy document provided: `.
 pub fn policy_document(option: &str, value: &Value) -> Result<(), Failure> {
-    if !matches!(value, Value::String(_) | Value::Object(_) | Value::Array(_)) {
-        return Err(Failure::new(format!(
-            "Invalid policy document provided: {option} must be a JSON policy document, as a \
-             string or a dictionary, got {value}"
-        )));
+    let refuse = |what: String| {
+        Err(Failure::new(format!(
+            "Invalid policy document provided: {what}"
+        )))
+    };
+    match value {
+        Value::Object(_) => {}
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(_)) => {}
+            Ok(other) => {
+                return refuse(format!(
+                    "{option} must be a JSON object, a policy document with Version and \
+                     Statement, got a string holding {}",
+                    json_kind(&other)
+                ))
+            }
+            Err(e) => {
+                return refuse(format!(
+                    "{option}: The policy is not in the valid JSON format. ({e})"
+                ))
+            }
+        },
+        other => {
+            return refuse(format!(
+                "{option} must be a JSON policy document, as a string or a dictionary, got {}",
+                json_kind(other)
+            ))
+        }
     }
-    let text = policy_text(value);
-    if let Err(e) = serde_json::from_str::<Value>(&text) {
-        return Err(Failure::new(format!(
-            "Invalid policy document provided: {option} is not valid JSON ({e})"
-        )));
-    }
-    length(option, "Policy", &text, 1, 2048)
+    length(option, "Policy", &policy_text(value), 1, 2048)
 }
 
 /// Managed policy ARNs for the session: at most 10, each 20 to 2048 characters.
@@ -298,11 +395,6 @@ mod tests {
 
     #[test]
     fn names_and_ids() {
-        assert!(role_arn("role_arn", "arn:aws:iam::123456789012:role/r").is_ok());
-        assert_eq!(
-            role_arn("role_arn", "invalid role arn").unwrap_err().msg,
-            "role_arn must be 20 to 2048 characters long, got 16 (Invalid length for parameter RoleArn, value: 16, valid min length: 20)"
-        );
         assert!(session_name("s", "ok-name@x.y").is_ok());
         assert!(session_name("s", "a")
             .unwrap_err()
@@ -327,23 +419,153 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":[]}"#
         );
         assert!(policy_document("policy", &Value::from(" {\"a\": 1} ")).is_ok());
-        let bad = policy_document("policy", &Value::from("invalid policy"))
+        // Not JSON: amazon.aws's prefix, the option, then AWS's own words and the detail.
+        assert_eq!(
+            policy_document("policy", &Value::from("invalid policy"))
+                .unwrap_err()
+                .msg,
+            "Invalid policy document provided: policy: The policy is not in the valid JSON \
+             format. (expected value at line 1 column 1)"
+        );
+        assert!(
+            policy_document("roles[57].policy", &Value::from("{\"Version\": "))
+                .unwrap_err()
+                .msg
+                .starts_with(
+                    "Invalid policy document provided: roles[57].policy: The policy is not in the \
+                 valid JSON format. (EOF while parsing"
+                )
+        );
+        // JSON, but not an object: as text, or as a value that is neither text nor a dictionary.
+        for (text, kind) in [
+            ("[]", "a list"),
+            ("[{\"Version\": \"2012-10-17\"}]", "a list"),
+            ("5", "a number (5)"),
+            ("\"a policy\"", "a string"),
+            ("null", "null"),
+            ("true", "a boolean (true)"),
+        ] {
+            assert_eq!(
+                policy_document("policy", &Value::from(text))
+                    .unwrap_err()
+                    .msg,
+                format!(
+                    "Invalid policy document provided: policy must be a JSON object, a policy \
+                     document with Version and Statement, got a string holding {kind}"
+                ),
+                "{text}"
+            );
+        }
+        for (value, kind) in [
+            (serde_json::json!([doc]), "a list"),
+            (Value::from(3), "a number (3)"),
+            (Value::from(false), "a boolean (false)"),
+        ] {
+            assert_eq!(
+                policy_document("policy", &value).unwrap_err().msg,
+                format!(
+                    "Invalid policy document provided: policy must be a JSON policy document, \
+                     as a string or a dictionary, got {kind}"
+                ),
+            );
+        }
+        assert!(policy_document("policy", &Value::from("")).is_err());
+        let long = format!("{{\"Sid\": \"{}\"}}", "a".repeat(2100));
+        assert!(policy_document("policy", &Value::from(long))
             .unwrap_err()
-            .msg;
-        assert!(
-            bad.starts_with("Invalid policy document provided: policy is not valid JSON"),
-            "{bad}"
-        );
-        assert!(policy_document("policy", &Value::from(3)).is_err());
-        assert!(
-            policy_document("policy", &Value::from(format!("\"{}\"", "a".repeat(2100)))).is_err()
-        );
+            .msg
+            .contains("Invalid length for parameter Policy"));
         let arns: Vec<String> = (0..11)
             .map(|i| format!("arn:aws:iam::aws:policy/P{i}"))
             .collect();
         assert!(policy_arns("policy_arns", &arns[..10]).is_ok());
         assert!(policy_arns("policy_arns", &arns).is_err());
         assert!(policy_arns("policy_arns", &["short".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn role_arns() {
+        for good in [
+            "arn:aws:iam::123456789012:role/r",
+            "arn:aws:iam::123456789012:role/service-role/division_abc/Deploy+ci=1,a.b@c-d",
+            "arn:aws-cn:iam::123456789012:role/r",
+            "arn:aws-us-gov:iam::123456789012:role/r",
+            "arn:aws-iso-b:iam::123456789012:role/r",
+            // Ceph RGW: no account, a path, a tenant, an RGW account ID.
+            "arn:aws:iam:::role/S3Access",
+            "arn:aws:iam:::role/application_abc/component_xyz/S3Access1",
+            "arn:aws:iam::testx:role/S3Access",
+            "arn:aws:iam::RGW33567154695143645:role/S3Access",
+            // amazon.aws's integration target: AWS answers AccessDenied, which it asserts.
+            "arn:aws:iam::123456789:role/non-existing-role",
+        ] {
+            assert_eq!(role_arn("role_arn", good).map_err(|e| e.msg), Ok(()));
+        }
+        let name64 = format!("arn:aws:iam::123456789012:role/{}", "n".repeat(64));
+        assert!(role_arn("role_arn", &name64).is_ok());
+        let path = format!("arn:aws:iam::123456789012:role/{}/r", "p".repeat(509));
+        assert!(
+            role_arn("role_arn", &path).is_ok(),
+            "a path of 511 with its /s"
+        );
+
+        let shape = "must be a role ARN, arn:<partition>:iam::<account>:role/<name>, got";
+        for (bad, defect) in [
+            ("deploy-role-for-production", "not an ARN"),
+            ("arn:aws:iam::123456789012/role/r", "not an ARN"),
+            ("arn:AWS:iam::123456789012:role/r", "the partition"),
+            ("arn::iam::123456789012:role/deploy", "the partition"),
+            ("arn:aws:sts::123456789012:role/r", "service is iam"),
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy/s1",
+                "service is iam",
+            ),
+            ("arn:aws:iam:us-east-1:123456789012:role/r", "no region"),
+            ("arn:aws:iam::1234-5678-9012:role/r", "12 digits"),
+            ("arn:aws:iam::123456789012:user/deploy", "not a role"),
+            ("arn:aws:iam::123456789012:deploy", "not a role"),
+            ("arn:aws:iam::123456789012:role/", "the role name"),
+            ("arn:aws:iam::123456789012:role/path/", "the role name"),
+            ("arn:aws:iam::123456789012:role/has space", "the role name"),
+            ("arn:aws:iam::123456789012:role/deploy\n", "the role name"),
+            ("arn:aws:iam::123456789012:role/rôle", "the role name"),
+            ("arn:aws:iam::123456789012:role/a b/r", "the role path"),
+        ] {
+            let msg = role_arn("role_arn", bad).unwrap_err().msg;
+            assert!(
+                msg.starts_with(&format!("role_arn {shape} '{bad}' (")),
+                "{bad}: {msg}"
+            );
+            assert!(msg.contains(defect), "{bad}: {msg}");
+        }
+        assert_eq!(
+            role_arn("roles[57].role_arn", "arn:aws:iam::123456789012:user/xyz")
+                .unwrap_err()
+                .msg,
+            "roles[57].role_arn must be a role ARN, arn:<partition>:iam::<account>:role/<name>, \
+             got 'arn:aws:iam::123456789012:user/xyz' (not a role: role/ must follow the account)"
+        );
+        let long_name = format!("arn:aws:iam::123456789012:role/{}", "n".repeat(65));
+        assert!(role_arn("role_arn", &long_name)
+            .unwrap_err()
+            .msg
+            .contains("the role name is 1 to 64"));
+        let long_path = format!("arn:aws:iam::123456789012:role/{}/r", "p".repeat(511));
+        assert!(role_arn("role_arn", &long_path)
+            .unwrap_err()
+            .msg
+            .contains("the role path is at most 512"));
+        // The length comes first, in botocore's words.
+        assert_eq!(
+            role_arn("role_arn", "invalid role arn").unwrap_err().msg,
+            "role_arn must be 20 to 2048 characters long, got 16 (Invalid length for parameter \
+             RoleArn, value: 16, valid min length: 20)"
+        );
+        let too_long = format!("arn:aws:iam::123456789012:role/a/{}", "p/".repeat(1010));
+        assert!(role_arn("role_arn", &too_long)
+            .unwrap_err()
+            .msg
+            .contains("valid max length: 2048"));
     }
 
     #[test]

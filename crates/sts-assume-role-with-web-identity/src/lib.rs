@@ -224,6 +224,38 @@ mod tests {
     }
 
     #[test]
+    fn role_checks_are_those_of_sts_assume_role() {
+        let token = json!({"web_identity_token": "header.payload.sig"});
+        let with = |extra: Value| {
+            let mut args = token.clone();
+            if let (Some(a), Value::Object(e)) = (args.as_object_mut(), extra) {
+                a.extend(e);
+            }
+            msg(args)
+        };
+        assert_eq!(
+            with(json!({"role_arn": "arn:aws:iam::123456789012:oidc-provider/x"})),
+            "role_arn must be a role ARN, arn:<partition>:iam::<account>:role/<name>, got \
+             'arn:aws:iam::123456789012:oidc-provider/x' (not a role: role/ must follow the \
+             account)"
+        );
+        assert_eq!(
+            with(json!({"role_arn": "not an arn"})),
+            "role_arn must be 20 to 2048 characters long, got 10 (Invalid length for parameter \
+             RoleArn, value: 10, valid min length: 20)"
+        );
+        assert!(with(json!({"policy": "invalid policy"})).starts_with(
+            "Invalid policy document provided: policy: The policy is not in the valid JSON \
+             format. ("
+        ));
+        assert!(with(json!({"policy": "[]"}))
+            .starts_with("Invalid policy document provided: policy must be a JSON object"));
+        let ceph =
+            report(json!({"role_arn": "arn:aws:iam:::role/app", "web_identity_token": "abcd"}));
+        assert_eq!(ceph.exit_code, 0, "{}", ceph.json);
+    }
+
+    #[test]
     fn token_files() {
         let dir = std::env::temp_dir().join(format!("wit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");

@@ -179,8 +179,27 @@ mod tests {
                 "Invalid length for parameter RoleSessionName",
             ),
             (
+                json!({"role_arn": "arn:aws:iam::123456789012:user/deploy"}),
+                "role_arn must be a role ARN, arn:<partition>:iam::<account>:role/<name>, got \
+                 'arn:aws:iam::123456789012:user/deploy'",
+            ),
+            (
+                json!({"role_arn": "arn:aws:iam::1234-5678-9012:role/deploy"}),
+                "the account is 12 digits",
+            ),
+            (
                 json!({"policy": "invalid policy"}),
-                "Invalid policy document provided",
+                "Invalid policy document provided: policy: The policy is not in the valid JSON \
+                 format. (",
+            ),
+            (
+                json!({"policy": "[{\"Version\": \"2012-10-17\"}]"}),
+                "Invalid policy document provided: policy must be a JSON object",
+            ),
+            (
+                json!({"policy": [{"Version": "2012-10-17"}]}),
+                "Invalid policy document provided: policy must be a JSON policy document, as a \
+                 string or a dictionary, got a list",
             ),
             (
                 json!({"duration_seconds": "invalid duration"}),
@@ -215,6 +234,18 @@ mod tests {
         for (extra, want) in cases {
             let msg = rejected(extra.clone()).unwrap_or_default();
             assert!(msg.contains(want), "{extra}: {msg}");
+        }
+    }
+
+    #[test]
+    fn role_arns_of_every_partition_and_of_ceph_rgw_are_taken() {
+        for arn in [
+            "arn:aws-cn:iam::123456789012:role/r",
+            "arn:aws-us-gov:iam::123456789012:role/path/to/r",
+            "arn:aws:iam:::role/S3Access",
+            "arn:aws:iam::123456789:role/non-existing-role",
+        ] {
+            assert_eq!(rejected(json!({ "role_arn": arn })), None, "{arn}");
         }
     }
 
