@@ -119,3 +119,25 @@ def test_profiles_of_the_config_file_are_entries(fan_out, role_sts, aws_config_f
     assert r["changed"] is True and list(r["roles"]) == ["app-001", "dev", "prod"], r
     sent = {q.form["RoleArn"].rsplit("/", 1)[-1]: q.form for q in role_sts.requests if q.action == "AssumeRole"}
     assert sent["dev"]["ExternalId"] == "ext-dev" and sent["prod"]["RoleSessionName"] == "prod-session"
+
+
+def test_entries_keep_their_credentials_in_their_own_profiles(fan_out, role_sts, creds_file):
+    roles = [{**role(i), "output_profile": f"acct-{i}"} for i in range(3)]
+    common = {"credentials_file": str(creds_file), "mfa_serial_number": SERIAL}
+    first = fan_out(roles=roles, mfa_token="123456", **common)
+    assert first["changed"] is True, first
+    assert first["roles"]["app-000"]["refresh_reason"] == "the profile does not exist yet"
+    role_sts.clear()
+    again = fan_out(roles=roles, **common)
+    assert again["changed"] is False and role_sts.requests == [], again
+    assert {n: r["sts_creds"] for n, r in again["roles"].items()} == \
+        {n: r["sts_creds"] for n, r in first["roles"].items()}
+    assert again["roles"]["app-001"]["refresh_reason"] is None
+    needed = fan_out(roles=roles, force_refresh=True, **common)
+    assert needed["failed"] and role_sts.requests == [], needed
+    assert needed["msg"].startswith("New credentials are needed for app-000, app-001, app-002")
+    mixed = fan_out(roles=roles + [role(9)], mfa_token="123456", **common)
+    assert mixed["changed"] is True and "refresh_reason" not in mixed["roles"]["app-009"], mixed
+    assert [q.form["RoleArn"].rsplit("/", 1)[-1] for q in role_sts.requests if q.action == "AssumeRole"] == ["app-009"]
+    r = fan_out(roles=roles, chain=True, **common)
+    assert r["failed"] and r["msg"].startswith("output_profile in entries does not go with chain")

@@ -136,7 +136,7 @@ impl Request {
 
     /// SHA-256 (hex) of the request in a canonical form: the same request gives the same digest
     /// on every run and host.
-    fn digest(&self) -> String {
+    pub fn digest(&self) -> String {
         let canonical = json!({
             "version": 1,
             "operation": self.operation,
@@ -232,15 +232,20 @@ fn warn_if_short_lived(
     }
 }
 
-/// The profile of the credentials file as read before the decision.
-struct Kept<'a> {
+/// The profile of the credentials file as read before the decision. Public for modules that
+/// keep several profiles in one run (sts_assume_roles); the STS modules go through [`deliver`].
+pub struct Kept<'a> {
     file: CredentialsFile,
     profile: &'a str,
     stored: Option<StoredProfile>,
 }
 
 impl<'a> Kept<'a> {
-    fn read(output: &OutputOptions, profile: &'a str, request: &Request) -> Result<Self, Failure> {
+    pub fn read(
+        output: &OutputOptions,
+        profile: &'a str,
+        request: &Request,
+    ) -> Result<Self, Failure> {
         let path = output.file();
         request.signer.refuse_profile(profile, &path)?;
         let file = CredentialsFile::at(path);
@@ -255,7 +260,7 @@ impl<'a> Kept<'a> {
     }
 
     /// The stored credentials when they answer this request, or why not.
-    fn reusable(
+    pub fn reusable(
         &self,
         output: &OutputOptions,
         digest: &str,
@@ -287,7 +292,7 @@ impl<'a> Kept<'a> {
 
     /// A section this collection did not write is replaced only when the task says so; checked
     /// before any call, so a refusal costs no credentials (the writer checks again under lock).
-    fn check_writable(&self, output: &OutputOptions) -> Result<(), Failure> {
+    pub fn check_writable(&self, output: &OutputOptions) -> Result<(), Failure> {
         match &self.stored {
             Some(s) if !s.managed && !output.overwrite_unmanaged_profile => {
                 Err(Failure::new(format!(
@@ -304,7 +309,7 @@ impl<'a> Kept<'a> {
     }
 
     /// Writes the new credentials; a failure still returns them, since they exist now.
-    fn write(
+    pub fn write(
         &self,
         output: &OutputOptions,
         request: &Request,

@@ -20,6 +20,9 @@ pub struct RoleOptions {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
+    /// Entries only: the profile of the credentials file this role's credentials are kept in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_profile: Option<String>,
     pub role_session_name: Option<String>,
     /// An int, or its text (Jinja gives text).
     pub duration_seconds: Option<Value>,
@@ -38,6 +41,7 @@ impl RoleOptions {
         RoleOptions {
             name: self.name,
             role_arn: self.role_arn,
+            output_profile: self.output_profile,
             role_session_name: self.role_session_name.or(d.role_session_name),
             duration_seconds: self.duration_seconds.or(d.duration_seconds),
             external_id: self.external_id.or(d.external_id),
@@ -60,6 +64,8 @@ pub struct Entry {
     pub tags: Vec<(String, String)>,
     pub transitive_tag_keys: Option<Vec<String>>,
     pub source_identity: Option<String>,
+    /// The profile its credentials are written to and reused from.
+    pub output_profile: Option<String>,
 }
 
 /// The entries of `roles` (each a dict) then of `profiles`, with the defaults filled in and
@@ -176,6 +182,11 @@ fn entry(at: &str, name: String, o: RoleOptions) -> Result<Entry, Failure> {
     if let Some(id) = &o.source_identity {
         limits::source_identity(&opt("source_identity"), id)?;
     }
+    let output_profile = o.output_profile.filter(|p| !p.is_empty());
+    if let Some(profile) = &output_profile {
+        credentials_file::check_profile_name(profile)
+            .map_err(|e| Failure::new(format!("{}: {e}", opt("output_profile"))))?;
+    }
     Ok(Entry {
         name,
         session: RoleSession {
@@ -189,6 +200,7 @@ fn entry(at: &str, name: String, o: RoleOptions) -> Result<Entry, Failure> {
         tags,
         transitive_tag_keys: o.transitive_tag_keys,
         source_identity: o.source_identity,
+        output_profile,
     })
 }
 

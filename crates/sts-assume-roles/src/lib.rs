@@ -4,6 +4,7 @@
 //! assumed with the credentials of the one before.
 
 mod entries;
+mod kept;
 
 use ansible_module::{
     Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type,
@@ -12,6 +13,7 @@ use aws_connect::sts::{self, Minted, RoleAnswer};
 use aws_connect::{limits, Aws, AwsOptions, Io, RetryDefaults};
 use aws_sdk_sts::types::Tag;
 use entries::{Entry, RoleOptions};
+use kept::{KeptOptions, Need, KEPT_OPTIONS};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
@@ -56,6 +58,7 @@ fn spec() -> ModuleSpec {
             Opt::int("max_concurrency").default(Lit::Int(8)),
         ],
     )
+    .options(KEPT_OPTIONS)
     .required_one_of(&["roles", "profiles"])
 }
 
@@ -71,24 +74,39 @@ struct Options {
     mfa_token: Option<String>,
     chain: bool,
     max_concurrency: i64,
+    #[serde(flatten)]
+    kept: KeptOptions,
 }
 
 impl ModuleOptions for Options {
     /// Everything but the profiles (read from the config file when the module runs) is
     /// checked here, so a bad entry fails in check mode too.
     fn check(&self) -> Result<(), Failure> {
+        let entries = entries::entries(self.roles(), &[], &self.defaults, PathBuf::new)?;
+        let kept = entries
+            .iter()
+            .filter(|e| e.output_profile.is_some())
+            .count();
+        if self.chain && kept > 0 {
+            return Err(Failure::new(
+                "output_profile in entries does not go with chain: each hop is signed with the \
+                 credentials of the one before, whichever run got them",
+            ));
+        }
+        // A serial number alone is enough while every entry's profile is reused.
+        let all_kept = kept > 0 && kept == entries.len() && self.profiles.is_none();
         limits::mfa(
             self.mfa_serial_number.as_deref(),
             self.mfa_token.as_deref(),
-            false,
+            all_kept,
         )?;
+        self.kept.check()?;
         if !(1..=100).contains(&self.max_concurrency) {
             return Err(Failure::new(format!(
                 "max_concurrency must be 1 to 100, got {}",
                 self.max_concurrency
             )));
         }
-        let entries = entries::entries(self.roles(), &[], &self.defaults, PathBuf::new)?;
         self.session_limits(&entries)
     }
 }
@@ -284,25 +302,126 @@ async fn chain(aws: &Aws, first: aws_types::SdkConfig, entries: Vec<Entry>) -> R
     results
 }
 
-/// `roles` with every success, `failed_roles` with every failure's message; a failure of the
-/// task when any role failed, still carrying the credentials of the others.
-fn report(results: Results) -> Result<Outcome, Failure> {
-    let now = SystemTime::now();
-    let total = results.len();
-    let mut roles = Map::new();
-    let mut failed = Map::new();
-    for (name, result) in results {
-        match result {
-            Ok(minted) => {
-                roles.insert(name, Value::Object(minted.result_map(now)));
-            }
-            Err(f) => {
-                failed.insert(name, Value::String(f.msg));
+/// The entries whose profiles answer are reused; the others are assumed (fanned out, or as a
+/// chain), signed with the MFA session when there is one, and their profiles written.
+async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let entries = o.entries()?;
+    let needs = kept::decide(
+        ctx,
+        &o.aws,
+        &o.kept,
+        &entries,
+        o.mfa_serial_number.as_deref(),
+    )?;
+    let (mut slots, mut to_call) = (Vec::new(), Vec::new());
+    let mut done: Vec<(usize, RoleResult)> = Vec::with_capacity(entries.len());
+    for (i, (entry, need)) in entries.into_iter().zip(needs).enumerate() {
+        match need {
+            Need::Reused(minted) => done.push((i, RoleResult::reused(entry.name, minted))),
+            Need::Call(slot) => {
+                slots.push((i, slot));
+                to_call.push(entry);
             }
         }
     }
+    if to_call.is_empty() {
+        return report(done);
+    }
+    if o.mfa_serial_number.is_some() && o.mfa_token.is_none() {
+        let names: Vec<&str> = to_call.iter().map(|e| e.name.as_str()).collect();
+        return Err(Failure::new(format!(
+            "New credentials are needed for {}, and with mfa_serial_number set they need an MFA \
+             code: give the code the device shows now as mfa_token.",
+            names.join(", ")
+        )));
+    }
+    let aws = aws_connect::connect(ctx, &o.aws, io, FAN_OUT_RETRIES).await?;
+    let signer = match o.mfa() {
+        Some((serial, code)) => signed_with(&aws.config, &mfa_session(&aws, serial, code).await?),
+        None => aws.config.clone(),
+    };
+    let results = if o.chain {
+        chain(&aws, signer, to_call).await
+    } else {
+        let width = usize::try_from(o.max_concurrency).unwrap_or(1);
+        fan_out(&aws, signer, to_call, width).await
+    };
+    for ((name, result), (i, slot)) in results.into_iter().zip(slots) {
+        done.push((i, RoleResult::called(name, result, slot)));
+    }
+    report(done)
+}
+
+/// One entry's outcome: its credentials (reused or new), or why it has none; with
+/// `output_profile`, why new ones were needed, and a failed write.
+struct RoleResult {
+    name: String,
+    minted: Option<Minted>,
+    failure: Option<String>,
+    called: bool,
+    /// With output_profile: why new credentials were needed (None when reused).
+    refresh_reason: Option<Option<String>>,
+}
+
+impl RoleResult {
+    fn reused(name: String, minted: Minted) -> Self {
+        RoleResult {
+            name,
+            minted: Some(minted),
+            failure: None,
+            called: false,
+            refresh_reason: Some(None),
+        }
+    }
+
+    fn called(name: String, result: Result<Minted, Failure>, slot: Option<kept::Slot>) -> Self {
+        let refresh_reason = slot.as_ref().map(|s| s.refresh_reason.clone());
+        let (minted, mut failure) = match result {
+            Ok(minted) => (Some(minted), None),
+            Err(f) => (None, Some(f.msg)),
+        };
+        if let (Some(slot), Some(new)) = (&slot, &minted) {
+            if let Err(f) = kept::write(slot, new) {
+                failure = Some(format!(
+                    "got new credentials (in roles), but could not keep them: {}",
+                    f.msg
+                ));
+            }
+        }
+        RoleResult {
+            name,
+            minted,
+            failure,
+            called: true,
+            refresh_reason,
+        }
+    }
+}
+
+/// `roles` with every entry's credentials, `failed_roles` with every failure's message; a
+/// failure of the task when any role failed, still carrying the credentials of the others.
+/// Changed when any entry called STS.
+fn report(mut results: Vec<(usize, RoleResult)>) -> Result<Outcome, Failure> {
+    results.sort_by_key(|(i, _)| *i);
+    let now = SystemTime::now();
+    let total = results.len();
+    let changed = results.iter().any(|(_, r)| r.called);
+    let mut roles = Map::new();
+    let mut failed = Map::new();
+    for (_, r) in results.drain(..) {
+        if let Some(minted) = &r.minted {
+            let mut map = minted.result_map(now);
+            if let Some(reason) = &r.refresh_reason {
+                map.insert("refresh_reason".to_owned(), serde_json::json!(reason));
+            }
+            roles.insert(r.name.clone(), Value::Object(map));
+        }
+        if let Some(msg) = r.failure {
+            failed.insert(r.name, Value::String(msg));
+        }
+    }
     if failed.is_empty() {
-        return Ok(Outcome::changed(true)
+        return Ok(Outcome::changed(changed)
             .with_issued("roles", roles)
             .with("failed_roles", failed));
     }
@@ -316,22 +435,6 @@ fn report(results: Results) -> Result<Outcome, Failure> {
     Err(Failure::new(msg)
         .with_issued("roles", roles)
         .with("failed_roles", failed))
-}
-
-async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
-    let entries = o.entries()?;
-    let aws = aws_connect::connect(ctx, &o.aws, io, FAN_OUT_RETRIES).await?;
-    let signer = match o.mfa() {
-        Some((serial, code)) => signed_with(&aws.config, &mfa_session(&aws, serial, code).await?),
-        None => aws.config.clone(),
-    };
-    let results = if o.chain {
-        chain(&aws, signer, entries).await
-    } else {
-        let width = usize::try_from(o.max_concurrency).unwrap_or(1);
-        fan_out(&aws, signer, entries, width).await
-    };
-    report(results)
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).
