@@ -353,6 +353,67 @@ where
     sdk_failure(aws, "sts", operation, context, err)
 }
 
+/// One AssumeRole request: the session and the options beside it.
+#[derive(Debug, Clone, Default)]
+pub struct AssumeRoleRequest<'a> {
+    pub session: Option<&'a RoleSession>,
+    pub external_id: Option<String>,
+    /// MFA device serial number and code.
+    pub mfa: Option<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    pub transitive_tag_keys: Option<Vec<String>>,
+    pub source_identity: Option<String>,
+}
+
+/// One AssumeRole call signed as `signer` says (the connection's credentials, or others).
+pub async fn assume_role(
+    aws: &Aws,
+    signer: &aws_types::SdkConfig,
+    r: AssumeRoleRequest<'_>,
+) -> Result<Minted, Failure> {
+    let session = r
+        .session
+        .ok_or_else(|| Failure::new("Internal error: AssumeRole without a role session"))?;
+    let tags = r
+        .tags
+        .iter()
+        .map(|(k, v)| {
+            aws_sdk_sts::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| Failure::new(format!("Could not build the tags of the request: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (serial, code) = r.mfa.unzip();
+    let role_id = RoleIdFallback::default();
+    let response = aws_sdk_sts::Client::new(signer)
+        .assume_role()
+        .role_arn(&session.role_arn)
+        .role_session_name(&session.role_session_name)
+        .set_policy(session.policy_document())
+        .set_policy_arns(session.policy_descriptors())
+        .set_duration_seconds(session.duration())
+        .set_external_id(r.external_id)
+        .set_serial_number(serial)
+        .set_token_code(code)
+        .set_tags((!tags.is_empty()).then_some(tags))
+        .set_transitive_tag_keys(r.transitive_tag_keys.filter(|k| !k.is_empty()))
+        .set_source_identity(r.source_identity)
+        .customize()
+        .interceptor(role_id.clone())
+        .send()
+        .await
+        .map_err(|e| role_failure(aws, "AssumeRole", e))?;
+    role_credentials(RoleAnswer {
+        operation: "AssumeRole",
+        credentials: response.credentials.as_ref(),
+        user: response.assumed_role_user.as_ref(),
+        source_identity: response.source_identity,
+        role_id: &role_id,
+    })
+}
+
 /// What a role assumption answered, in the parts the result is made of.
 pub struct RoleAnswer<'a> {
     pub operation: &'a str,

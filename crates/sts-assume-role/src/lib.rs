@@ -5,9 +5,8 @@
 use ansible_module::coerce::to_str;
 use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
 use aws_connect::output_profile::{self, OutputOptions, Request};
-use aws_connect::sts::{self, Minted, RoleAnswer, RoleSession};
+use aws_connect::sts::{self, AssumeRoleRequest, Minted, RoleSession};
 use aws_connect::{limits, AwsOptions, Io};
-use aws_sdk_sts::types::Tag;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -82,10 +81,6 @@ impl ModuleOptions for Options {
     }
 }
 
-fn build<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Failure> {
-    r.map_err(|e| Failure::new(format!("Could not build the {what} of the request: {e}")))
-}
-
 /// One AssumeRole call, or the credentials kept in `output_profile`.
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
     let params = json!({
@@ -106,38 +101,15 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
 
 async fn assume_role(ctx: &mut Context, o: &Options, io: &Io) -> Result<Minted, Failure> {
     let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
-    let tags = o
-        .tag_pairs()
-        .into_iter()
-        .map(|(k, v)| build("tags", Tag::builder().key(k).value(v).build()))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let role_id = sts::RoleIdFallback::default();
-    let response = aws_sdk_sts::Client::new(&aws.config)
-        .assume_role()
-        .role_arn(&o.session.role_arn)
-        .role_session_name(&o.session.role_session_name)
-        .set_policy(o.session.policy_document())
-        .set_policy_arns(o.session.policy_descriptors())
-        .set_duration_seconds(o.session.duration())
-        .set_external_id(o.external_id.clone())
-        .set_serial_number(o.mfa_serial_number.clone())
-        .set_token_code(o.mfa_token.clone())
-        .set_tags((!tags.is_empty()).then_some(tags))
-        .set_transitive_tag_keys(o.transitive_tag_keys.clone().filter(|k| !k.is_empty()))
-        .set_source_identity(o.source_identity.clone())
-        .customize()
-        .interceptor(role_id.clone())
-        .send()
-        .await
-        .map_err(|e| sts::role_failure(&aws, "AssumeRole", e))?;
-    sts::role_credentials(RoleAnswer {
-        operation: "AssumeRole",
-        credentials: response.credentials.as_ref(),
-        user: response.assumed_role_user.as_ref(),
-        source_identity: response.source_identity,
-        role_id: &role_id,
-    })
+    let request = AssumeRoleRequest {
+        session: Some(&o.session),
+        external_id: o.external_id.clone(),
+        mfa: o.mfa_serial_number.clone().zip(o.mfa_token.clone()),
+        tags: o.tag_pairs(),
+        transitive_tag_keys: o.transitive_tag_keys.clone(),
+        source_identity: o.source_identity.clone(),
+    };
+    sts::assume_role(&aws, &aws.config, request).await
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).

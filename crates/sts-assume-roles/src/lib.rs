@@ -9,9 +9,8 @@ mod kept;
 use ansible_module::{
     Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type,
 };
-use aws_connect::sts::{self, Minted, RoleAnswer};
+use aws_connect::sts::{self, AssumeRoleRequest, Minted};
 use aws_connect::{limits, Aws, AwsOptions, Io, RetryDefaults};
-use aws_sdk_sts::types::Tag;
 use entries::{Entry, RoleOptions};
 use kept::{KeptOptions, Need, KEPT_OPTIONS};
 use serde::{Deserialize, Serialize};
@@ -172,41 +171,15 @@ fn config_file() -> PathBuf {
 
 /// One AssumeRole call for an entry, signed as `signer` says.
 async fn assume(aws: &Aws, signer: &aws_types::SdkConfig, e: &Entry) -> Result<Minted, Failure> {
-    let tags = e
-        .tags
-        .iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|err| Failure::new(format!("Could not build the tags: {err}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let role_id = sts::RoleIdFallback::default();
-    let response = aws_sdk_sts::Client::new(signer)
-        .assume_role()
-        .role_arn(&e.session.role_arn)
-        .role_session_name(&e.session.role_session_name)
-        .set_policy(e.session.policy_document())
-        .set_policy_arns(e.session.policy_descriptors())
-        .set_duration_seconds(e.session.duration())
-        .set_external_id(e.external_id.clone())
-        .set_tags((!tags.is_empty()).then_some(tags))
-        .set_transitive_tag_keys(e.transitive_tag_keys.clone().filter(|k| !k.is_empty()))
-        .set_source_identity(e.source_identity.clone())
-        .customize()
-        .interceptor(role_id.clone())
-        .send()
-        .await
-        .map_err(|err| sts::role_failure(aws, "AssumeRole", err))?;
-    sts::role_credentials(RoleAnswer {
-        operation: "AssumeRole",
-        credentials: response.credentials.as_ref(),
-        user: response.assumed_role_user.as_ref(),
-        source_identity: response.source_identity,
-        role_id: &role_id,
-    })
+    let request = AssumeRoleRequest {
+        session: Some(&e.session),
+        external_id: e.external_id.clone(),
+        mfa: None,
+        tags: e.tags.clone(),
+        transitive_tag_keys: e.transitive_tag_keys.clone(),
+        source_identity: e.source_identity.clone(),
+    };
+    sts::assume_role(aws, signer, request).await
 }
 
 /// The configuration `base` signing with `credentials`.
