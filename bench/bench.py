@@ -18,7 +18,13 @@ certificate from a private CA, trusted through the modules' `aws_ca_bundle` opti
    localhost, connection local, the whole `ansible-playbook` wall time; beside it 20 tasks of
    ansible.builtin.debug (no module is sent or run: ansible's own per-task floor) and of
    ansible.builtin.ping (the smallest Python module).
-3. The size of the shipped executable and of the Galaxy tarball.
+3. Fan-out: 100 roles in one sts_assume_roles task, against a loop of 100 sts_assume_role tasks
+   of ours and a loop of 100 amazon.aws.sts_assume_role tasks, over HTTP: the whole
+   `ansible-playbook` wall time, the task's own duration (a callback's clock, from the task's
+   start to its result), and the executable alone (one run with an args file of 100 roles, as
+   ansible-core writes it, against 100 runs of sts_assume_role's one after another), also with
+   bench/shaped_link.py adding a network delay in front of moto.
+4. The size of the shipped executable and of the Galaxy tarball.
 
 Medians are reported; runs of the two sides alternate so that a noisy moment hits both.
 """
@@ -38,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -71,8 +78,52 @@ TARGETS = {
     "tarball_mib": ("<=", 12.0, " MiB"),
     "remote_task_s": ("<=", 0.25, " s"),  # per task on the shaped link
     "remote_ratio": (">=", 3.0, "x"),  # ... at least 3x faster than the pipelined Python module
+    "fanout_ratio": (">=", 10.0, "x"),  # 100 roles: one sts_assume_roles task 10x faster than our loop
+    "fanout_wall_s": ("<=", 0.5, " s"),  # ... and under 0.5 s
 }
-SECTIONS = ("single", "playbooks", "remote", "sizes")
+SECTIONS = ("single", "playbooks", "fanout", "remote", "sizes")
+FANOUT_ROLES = 100
+FANOUT_CONCURRENCY = (8, 1, 32)  # the default first
+# The executable-alone runs again through bench/shaped_link.py: (Mbit/s, one-way delay ms), a
+# delay like a nearby AWS region's and no bottleneck to speak of.
+FANOUT_DELAY = (10000, 10)
+# A callback that writes each task's duration (its start to its result, loops included) as JSON
+# to $BENCH_TASK_TIMES: the task's share of an ansible-playbook run.
+TASK_TIMER = '''
+import json
+import os
+import time
+
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "bench_task_time"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self.started, self.took = {}, {}
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self.started[task._uuid] = time.perf_counter()
+
+    def done(self, result):
+        task = result._task
+        self.took[task.get_name()] = time.perf_counter() - self.started[task._uuid]
+
+    def v2_runner_on_ok(self, result):
+        self.done(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self.done(result)
+
+    def v2_playbook_on_stats(self, stats):
+        with open(os.environ["BENCH_TASK_TIMES"], "w") as f:
+            json.dump(self.took, f)
+'''
 # The shaped link of the remote-host rows: (label, (Mbit/s, one-way delay ms) or None).
 LINKS = (("no shaping", None), ("20 Mbit/s, 25 ms each way", (20, 25)))
 CACHE = ".ansible/tmp/rustaws-creds"
@@ -227,6 +278,37 @@ class Endpoint:
             times.append(time.perf_counter() - start)
         return median(times[2:])
 
+    def assume_role_time(self, count, width, repeats=5):
+        """Median time for `count` AssumeRole requests from this Python process, `width` at a time
+        (threads), each on a new connection: what the server needs for a fan-out, whoever asks."""
+        import concurrent.futures
+        import http.client
+        import urllib.parse
+
+        u = urllib.parse.urlsplit(self.url)
+        body = ("Action=AssumeRole&Version=2011-06-15&RoleSessionName=bench"
+                "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fbench")
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Authorization": f"AWS4-HMAC-SHA256 Credential={TEST_ACCESS_KEY}/20260101/us-east-1/sts/"
+                                    "aws4_request, SignedHeaders=host, Signature=0"}
+
+        def one(_):
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+            conn.request("POST", "/", body, headers)
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            if resp.status != 200:
+                sys.exit(f"{self.url}: AssumeRole answered {resp.status}")
+
+        times = []
+        with concurrent.futures.ThreadPoolExecutor(width) as pool:
+            for _ in range(repeats + 1):
+                start = time.perf_counter()
+                list(pool.map(one, range(count)))
+                times.append(time.perf_counter() - start)
+        return median(times[1:])
+
     def common_args(self):
         args = {"endpoint_url": self.url, "region": "us-east-1"}
         if self.ca_bundle:
@@ -358,13 +440,14 @@ class Bench:
 
     # --- capturing what ansible-core runs on the host
 
-    def capture(self, endpoint, key, fqcn):
-        """Runs the module once ad hoc with ANSIBLE_KEEP_REMOTE_FILES=1; returns the kept
-        remote directory (AnsiballZ_<module>[.py] and, for a binary module, args)."""
+    def capture(self, endpoint, key, fqcn, args=None):
+        """Runs the module once ad hoc with ANSIBLE_KEEP_REMOTE_FILES=1 (with MODULES[key]'s
+        arguments unless `args` are given); returns the kept remote directory
+        (AnsiballZ_<module>[.py] and, for a binary module, args)."""
         side = "ours" if fqcn.startswith("rustaws.") else "theirs"
         remote = self.work / "capture" / endpoint.name / key.replace(":", "-") / side
         remote.mkdir(parents=True)
-        args = {**MODULES[key][2], **endpoint.common_args()}
+        args = {**(MODULES[key][2] if args is None else args), **endpoint.common_args()}
         proc = subprocess.run(
             [self.bench_bin / "ansible", "localhost", "-m", fqcn, "-a", json.dumps(args)],
             capture_output=True, text=True, cwd=self.work,
@@ -530,6 +613,145 @@ class Bench:
         self.row(section, "20 x ansible.builtin.debug (floor: no module runs)", fmt_time(noop), "", None, None)
         self.row(section, "20 x ansible.builtin.ping (smallest Python module)", "", fmt_time(ping), None, None)
 
+    # --- 3. fan-out: many roles in one task
+
+    def fanout_roles(self):
+        return [{"name": f"bench-{i:03d}", "role_arn": f"arn:aws:iam::123456789012:role/bench-{i:03d}"}
+                for i in range(FANOUT_ROLES)]
+
+    def fanout_books(self, endpoint):
+        """name -> playbook: the 100 roles (play variables) in one sts_assume_roles task, in a loop
+        of our sts_assume_role and of amazon.aws's; and one debug task, ansible-playbook's floor."""
+        common = endpoint.common_args()
+        each = {"role_arn": "{{ item.role_arn }}", "role_session_name": "bench", **common}
+        tasks = {
+            "one-task": {"name": "100 roles in one task",
+                         "rustaws.creds.sts_assume_roles": {"roles": "{{ bench_roles }}",
+                                                            "role_session_name": "bench", **common},
+                         "no_log": True},
+            "ours-loop": {"name": "100 roles, one sts_assume_role each",
+                          "rustaws.creds.sts_assume_role": each, "loop": "{{ bench_roles }}", "no_log": True},
+            "theirs-loop": {"name": "100 roles, one sts_assume_role each",
+                            "amazon.aws.sts_assume_role": each, "loop": "{{ bench_roles }}", "no_log": True},
+            "debug": {"name": "ansible-playbook's floor", "ansible.builtin.debug": {"msg": "noop"}},
+        }
+        books = {}
+        for name, task in tasks.items():
+            play = {"hosts": "localhost", "gather_facts": False, "vars": {"bench_roles": self.fanout_roles()},
+                    "tasks": [task]}
+            path = self.work / f"fanout-{endpoint.name}-{name}.yml"
+            path.write_text(json.dumps([play], indent=1))
+            books[name] = (path, task["name"])
+        return books
+
+    def fanout_playbook(self, name, path, task_name):
+        """One run: (ansible-playbook wall, the task's duration)."""
+        times = self.work / "task-times.json"
+        times.unlink(missing_ok=True)
+        env = self.env(ANSIBLE_CALLBACK_PLUGINS=str(self.work / "callback_plugins"),
+                       ANSIBLE_CALLBACKS_ENABLED="bench_task_time", BENCH_TASK_TIMES=str(times))
+        r = Run([str(self.bench_bin / "ansible-playbook"), str(path)], env, self.work)
+        want = "ok=1 " if name == "debug" else "changed=1 "
+        if r.rc != 0 or "failed=0" not in r.output or want not in r.output:
+            sys.exit(f"{path.name} failed (exit {r.rc}):\n{r.output[-3000:]}")
+        return r.wall, json.loads(times.read_text())[task_name]
+
+    def fanout_module_runs(self, endpoint):
+        """The executable alone: one sts_assume_roles run with 100 roles (per max_concurrency),
+        and 100 runs of sts_assume_role's one after another; (wall, CPU) medians."""
+        ours = "rustaws.creds.sts_assume_roles"
+        argvs = {}
+        for width in FANOUT_CONCURRENCY:
+            kept = self.capture(endpoint, f"fanout-c{width}", ours,
+                                {"roles": self.fanout_roles(), "role_session_name": "bench",
+                                 "max_concurrency": width})
+            argvs[width] = [str(kept / "AnsiballZ_sts_assume_roles"), str(kept / "args")]
+        kept = self.capture(endpoint, "fanout-single", "rustaws.creds.sts_assume_role", MODULES["sts_assume_role"][2])
+        single = [str(kept / "AnsiballZ_sts_assume_role"), str(kept / "args")]
+        env = self.env()
+        timed = {w: [] for w in (*FANOUT_CONCURRENCY, "loop")}
+        for i in range(self.opts.warmup + self.opts.runs):
+            for width, argv in argvs.items():
+                r = Run(argv, env, self.work)
+                result = self.check(r, f"{ours} with 100 roles, max_concurrency {width}", "roles")
+                if len(result["roles"]) != FANOUT_ROLES or result["failed_roles"]:
+                    sys.exit(f"{ours}: {len(result['roles'])} roles, failed: {result['failed_roles']}")
+                if i >= self.opts.warmup:
+                    timed[width].append((r.wall, r.cpu))
+            wall = cpu = 0.0
+            for _ in range(FANOUT_ROLES):
+                r = Run(single, env, self.work)
+                self.check(r, "rustaws.creds.sts_assume_role (fan-out comparison)", "sts_creds")
+                wall, cpu = wall + r.wall, cpu + r.cpu
+            if i >= self.opts.warmup:
+                timed["loop"].append((wall, cpu))
+        return {k: (median([w for w, _ in v]), median([c for _, c in v])) for k, v in timed.items()}
+
+    def fanout(self, endpoint):
+        cb = self.work / "callback_plugins"
+        cb.mkdir(exist_ok=True)
+        (cb / "bench_task_time.py").write_text(TASK_TIMER)
+        books = self.fanout_books(endpoint)
+        order = list(books)
+        walls = {name: [] for name in order}
+        tasks = {name: [] for name in order}
+        for i in range(self.opts.playbook_warmup + self.opts.playbook_runs):
+            for name in order[i % len(order):] + order[:i % len(order)]:
+                wall, took = self.fanout_playbook(name, *books[name])
+                if i >= self.opts.playbook_warmup:
+                    walls[name].append(wall)
+                    tasks[name].append(took)
+        log(f"fan-out over {endpoint.label}: the executable alone, {self.opts.runs} runs")
+        module = self.fanout_module_runs(endpoint)
+
+        section = f"Fan-out: {FANOUT_ROLES} roles, {endpoint.label}"
+        w = {name: median(v) for name, v in walls.items()}
+        t = {name: median(v) for name, v in tasks.items()}
+        one, loop, theirs = "one-task", "ours-loop", "theirs-loop"
+        self.row(section, "ansible-playbook wall: one sts_assume_roles task (against amazon.aws's loop)",
+                 fmt_time(w[one]), fmt_time(w[theirs]), w[theirs] / w[one], None)
+        self.row(section, "ansible-playbook wall: a loop of 100 sts_assume_role tasks",
+                 fmt_time(w[loop]), fmt_time(w[theirs]), w[theirs] / w[loop], None)
+        self.row(section, "ansible-playbook wall: our loop / one sts_assume_roles task",
+                 f"{fmt_time(w[loop])} / {fmt_time(w[one])}", "", w[loop] / w[one], "fanout_ratio")
+        self.row(section, "ansible-playbook wall: one sts_assume_roles task", fmt_time(w[one]), "", None,
+                 "fanout_wall_s", value=w[one])
+        self.row(section, "ansible-playbook wall: one ansible.builtin.debug task (start-up floor, no module)",
+                 fmt_time(w["debug"]), "", None, None)
+        self.row(section, "the task's duration (callback): one sts_assume_roles task (against amazon.aws's loop)",
+                 fmt_time(t[one]), fmt_time(t[theirs]), t[theirs] / t[one], None)
+        self.row(section, "the task's duration (callback): a loop of 100 sts_assume_role tasks",
+                 fmt_time(t[loop]), fmt_time(t[theirs]), t[theirs] / t[loop], None)
+        self.row(section, "the task's duration (callback): our loop / one sts_assume_roles task",
+                 f"{fmt_time(t[loop])} / {fmt_time(t[one])}", "", t[loop] / t[one], None)
+        self.row(section, "the task's duration (callback): one debug task", fmt_time(t["debug"]), "", None, None)
+        for width in (1, 8):
+            at = "one after another" if width == 1 else f"{width} at a time"
+            self.row(section, f"the server's answer to 100 AssumeRole requests (new connections, from a Python "
+                     f"client), {at}", fmt_time(endpoint.assume_role_time(FANOUT_ROLES, width)), "(same server)",
+                     None, None)
+        self.fanout_module_rows(section, "the executable alone", module)
+        # The same runs with a network delay between module and moto, where concurrency pays.
+        rate, delay = FANOUT_DELAY
+        upstream = types.SimpleNamespace(address="127.0.0.1", port=int(endpoint.url.rsplit(":", 1)[1]))
+        with ShapedLink(upstream, FANOUT_DELAY) as (address, port):
+            slow = Endpoint(f"{endpoint.name}-delayed", f"http://{address}:{port}")
+            log(f"fan-out, {delay} ms each way: the executable alone, {self.opts.runs} runs")
+            delayed = self.fanout_module_runs(slow)
+        self.fanout_module_rows(section, f"the executable alone, {delay} ms each way to moto", delayed)
+        self.facts["fanout"] = {"walls": w, "tasks": t, "module": module, "delayed": delayed}
+
+    def fanout_module_rows(self, section, label, module):
+        ow = module[FANOUT_CONCURRENCY[0]][0]
+        for width in FANOUT_CONCURRENCY:
+            mw, mc = module[width]
+            default = " (default)" if width == FANOUT_CONCURRENCY[0] else ""
+            self.row(section, f"{label}: one sts_assume_roles run, max_concurrency {width}{default}: wall; CPU",
+                     f"{fmt_time(mw)}; {fmt_time(mc)}", "", None, None)
+        lw, lc = module["loop"]
+        self.row(section, f"{label}: 100 sts_assume_role runs one after another: wall; CPU (ratio: against one "
+                 "sts_assume_roles run, max_concurrency 8)", f"{fmt_time(lw)}; {fmt_time(lc)}", "", lw / ow, None)
+
     # --- 4. a managed host over ssh
 
     def remote(self, endpoint):
@@ -615,7 +837,7 @@ class Bench:
         self.row(section, "the first task on a new host: the one upload, beyond a task's own time",
                  fmt_time(median(first)), "", None, None)
 
-    # --- 3. sizes
+    # --- 5. sizes
 
     def sizes(self):
         section = "Size"
@@ -727,6 +949,9 @@ class Bench:
                     for ep in (http, https):
                         log(f"playbooks over {ep.label}: {self.opts.playbook_runs} runs each")
                         self.playbooks(ep)
+                if "fanout" in sections:
+                    log(f"fan-out over {http.label}: {self.opts.playbook_runs} playbook runs each")
+                    self.fanout(http)
                 if "remote" in sections:
                     self.remote(http)
             os.environ.update(old)
@@ -768,6 +993,17 @@ class Bench:
             f"tasks - wall of 1) / 9, medians of {self.opts.remote_runs} runs after one warm-up; the shaped link is "
             "bench/shaped_link.py (a loopback relay with a bottleneck rate and a one-way delay per direction); the "
             "Python module is community.aws's with ANSIBLE_PIPELINING=True on Debian's python3.",
+            f"- Fan-out: {FANOUT_ROLES} roles (any role ARN: moto accepts them) in one sts_assume_roles task, "
+            f"in a loop of our sts_assume_role and in a loop of amazon.aws.sts_assume_role (`loop:` over the same "
+            "play variable, `no_log: true`), and a one-task debug playbook (ansible-playbook's start-up floor); "
+            "moto over HTTP, medians of the playbook runs, rotating order. \"ansible-playbook wall\" is the whole "
+            "command; \"the task's duration\" is the part of it from the task's start to its result, by a "
+            "callback's clock (fork, templating, action plugin, the module, the result); \"the executable "
+            "alone\" is the module run as ansible-core runs it on the host, with an args file of the 100 roles "
+            f"(medians of {self.opts.runs} runs), against 100 runs of sts_assume_role's executable one after "
+            f"another; then the same through bench/shaped_link.py in front of moto ({FANOUT_DELAY[1]} ms each way), "
+            "where concurrency can pay. \"The server's answer\" is moto's time for 100 AssumeRole requests from "
+            "a Python client: what any client of this server waits.",
             f"- Sections: {', '.join(self.opts.sections)}.",
         ]
         misses = [f"{s}: {what}" for s, what, v in self.verdicts() if v == "MISS"]
