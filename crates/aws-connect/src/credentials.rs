@@ -5,6 +5,7 @@
 use crate::config::Aws;
 use crate::errors::no_credentials;
 use crate::options::{given, AwsOptions};
+use crate::output_profile::credentials_file_path;
 use ansible_module::{Context, Failure};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
@@ -71,7 +72,7 @@ impl Signer {
     /// Credentials written into the profile this task signs with would sign the next run, which
     /// would then ask for different credentials with temporary ones: refused.
     pub(crate) fn refuse_profile(&self, output_profile: &str, file: &Path) -> Result<(), Failure> {
-        let read_by_sdk = credentials_file::default_path(|v| std::env::var(v).ok(), None);
+        let read_by_sdk = credentials_file_path(None);
         if self.profile.as_deref() != Some(output_profile) || file != read_by_sdk {
             return Ok(());
         }
@@ -93,7 +94,7 @@ pub(crate) fn signer(ctx: &Context, o: &AwsOptions) -> Result<Signer, Failure> {
         Source::Profile(name) => ("profile", name),
         Source::Default => ("default chain", "default"),
     };
-    let file = credentials_file::default_path(|v| std::env::var(v).ok(), None);
+    let file = credentials_file_path(None);
     let key_id = credentials_file::read_profile(&file, profile)
         .ok()
         .flatten()

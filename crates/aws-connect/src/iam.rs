@@ -3,7 +3,6 @@
 use crate::{sdk_failure, sts::iso8601, Aws};
 use ansible_module::Failure;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_sdk_iam::types::{AccessKeyMetadata, StatusType};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -193,25 +192,13 @@ pub async fn list_access_keys(
     })
 }
 
-/// The credentials the connection's provider gives now, if it gives any in time.
-async fn signing_credentials(aws: &Aws) -> Option<Credentials> {
-    crate::credentials::resolve(aws).await.ok()
-}
-
-/// The access key id this task signs its requests with, if it can be told: the one the
-/// connection's credentials provider gives now (None when it gives none).
-pub async fn signing_key_id(aws: &Aws) -> Option<String> {
-    signing_credentials(aws)
-        .await
-        .map(|c| c.access_key_id().to_owned())
-}
-
-/// [`signing_key_id`], and the connection pinned to the credentials it resolved, so that a
-/// profile's role, process or SSO runs once for both (the provider, called directly, caches
-/// nothing). When the provider gives none, the connection is returned as it was: its first call
-/// then fails with the SDK's own message.
+/// The access key id this task signs its requests with, if it can be told (the one the
+/// connection's credentials provider gives now), and the connection pinned to those
+/// credentials, so that a profile's role, process or SSO runs once for both (the provider,
+/// called directly, caches nothing). When the provider gives none, the connection is returned
+/// as it was: its first call then fails with the SDK's own message.
 pub async fn pin_signing_key(aws: &Aws) -> (Aws, Option<String>) {
-    let Some(credentials) = signing_credentials(aws).await else {
+    let Ok(credentials) = crate::credentials::resolve(aws).await else {
         return (aws.clone(), None);
     };
     let id = credentials.access_key_id().to_owned();
@@ -436,7 +423,7 @@ mod tests {
                 );
                 Ok(Outcome::changed(false)
                     .with("id", id)
-                    .with("plain", signing_key_id(&aws).await)
+                    .with("plain", pin_signing_key(&aws).await.1)
                     .with("gone", gone))
             },
         );

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// The documentation fragment of [`OUTPUT_OPTIONS`].
@@ -29,14 +29,65 @@ pub const DEFAULT_MIN_TTL: i64 = 900;
 /// `min_ttl`.
 const MAX_MIN_TTL: i64 = 129_600;
 
-/// The options of every STS module for keeping credentials in a profile.
+/// The profile of the shared credentials file credentials are written to and reused from.
+pub const OUTPUT_PROFILE: Opt = Opt::str("output_profile");
+/// The file `output_profile` is in (default: [`credentials_file_path`]).
+pub const CREDENTIALS_FILE: Opt = Opt::new("credentials_file", Type::Path);
+/// Kept credentials are reused only while they stay valid longer than this.
+pub const MIN_TTL: Opt = Opt::int("min_ttl").default(Lit::Int(DEFAULT_MIN_TTL));
+/// New credentials even when the kept ones could be reused.
+pub const FORCE_REFRESH: Opt = Opt::bool("force_refresh").default(Lit::Bool(false));
+/// Replace a profile this collection did not write.
+pub const OVERWRITE_UNMANAGED_PROFILE: Opt =
+    Opt::bool("overwrite_unmanaged_profile").default(Lit::Bool(false));
+
+/// The options of every single-role STS module for keeping credentials in a profile (other
+/// modules take some of them, declared by these same constants).
 pub const OUTPUT_OPTIONS: &[Opt] = &[
-    Opt::str("output_profile"),
-    Opt::new("credentials_file", Type::Path),
-    Opt::int("min_ttl").default(Lit::Int(DEFAULT_MIN_TTL)),
-    Opt::bool("force_refresh").default(Lit::Bool(false)),
-    Opt::bool("overwrite_unmanaged_profile").default(Lit::Bool(false)),
+    OUTPUT_PROFILE,
+    CREDENTIALS_FILE,
+    MIN_TTL,
+    FORCE_REFRESH,
+    OVERWRITE_UNMANAGED_PROFILE,
 ];
+
+/// `credentials_file` when given (not `''`), else the shared credentials file the SDKs read on
+/// this host.
+pub fn credentials_file_path(given: Option<&str>) -> PathBuf {
+    match given.filter(|p| !p.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => credentials_file::default_path(|v| std::env::var(v).ok(), None),
+    }
+}
+
+/// `min_ttl` within 0 and the longest credentials STS issues.
+pub fn check_min_ttl(min_ttl: i64) -> Result<(), Failure> {
+    if (0..=MAX_MIN_TTL).contains(&min_ttl) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "min_ttl must be 0 to {MAX_MIN_TTL} seconds, got {min_ttl}"
+    )))
+}
+
+/// A section this collection did not write is replaced only when the task says so; checked
+/// before any call, so a refusal costs nothing (the writer checks again under its lock).
+pub fn refuse_unmanaged(
+    stored: Option<&StoredProfile>,
+    overwrite: bool,
+    profile: &str,
+    path: &Path,
+) -> Result<(), Failure> {
+    match stored {
+        Some(s) if !s.managed && !overwrite => Err(Failure::new(format!(
+            "output_profile {profile}: profile [{profile}] in {} was not written by this \
+             collection, so it is left alone. Choose another output_profile, or set \
+             overwrite_unmanaged_profile: true to replace it.",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
 
 /// Adds [`OUTPUT_OPTIONS`] to an STS module's spec; check mode is supported with
 /// `output_profile` (it says whether a run would refresh) and skipped without it, as before.
@@ -63,25 +114,15 @@ impl OutputOptions {
             credentials_file::check_profile_name(profile)
                 .map_err(|e| Failure::new(format!("output_profile: {e}")))?;
         }
-        if !(0..=MAX_MIN_TTL).contains(&self.min_ttl) {
-            return Err(Failure::new(format!(
-                "min_ttl must be 0 to {MAX_MIN_TTL} seconds, got {}",
-                self.min_ttl
-            )));
-        }
-        Ok(())
+        check_min_ttl(self.min_ttl)
     }
 
     pub fn profile(&self) -> Option<&str> {
         given(&self.output_profile)
     }
 
-    /// `credentials_file`, else the file the SDKs read on this host.
     fn file(&self) -> PathBuf {
-        match given(&self.credentials_file) {
-            Some(path) => PathBuf::from(path),
-            None => credentials_file::default_path(|v| std::env::var(v).ok(), None),
-        }
+        credentials_file_path(self.credentials_file.as_deref())
     }
 }
 
@@ -160,7 +201,7 @@ pub fn digest(value: &Value) -> String {
 pub async fn deliver(
     ctx: &mut Context,
     output: &OutputOptions,
-    request: &Request,
+    request: impl FnOnce(&Context) -> Result<Request, Failure>,
     mint: impl AsyncFnOnce(&mut Context) -> Result<Minted, Failure>,
 ) -> Result<Outcome, Failure> {
     let Some(profile) = output.profile() else {
@@ -173,6 +214,7 @@ pub async fn deliver(
         let minted = mint(ctx).await?;
         return Ok(minted.outcome(true, SystemTime::now()));
     };
+    let request = &request(ctx)?;
     let kept = Kept::read(output, profile, request)?;
     let now = SystemTime::now();
     let reason = match kept.reusable(output, &request.digest(), now) {
@@ -234,18 +276,14 @@ fn warn_if_short_lived(
 
 /// The profile of the credentials file as read before the decision. Public for modules that
 /// keep several profiles in one run (sts_assume_roles); the STS modules go through [`deliver`].
-pub struct Kept<'a> {
+pub struct Kept {
     file: CredentialsFile,
-    profile: &'a str,
+    profile: String,
     stored: Option<StoredProfile>,
 }
 
-impl<'a> Kept<'a> {
-    pub fn read(
-        output: &OutputOptions,
-        profile: &'a str,
-        request: &Request,
-    ) -> Result<Self, Failure> {
+impl Kept {
+    pub fn read(output: &OutputOptions, profile: &str, request: &Request) -> Result<Self, Failure> {
         let path = output.file();
         request.signer.refuse_profile(profile, &path)?;
         let file = CredentialsFile::at(path);
@@ -254,7 +292,7 @@ impl<'a> Kept<'a> {
             .map_err(|e| Failure::new(format!("output_profile {profile}: {e}")))?;
         Ok(Kept {
             file,
-            profile,
+            profile: profile.to_owned(),
             stored,
         })
     }
@@ -290,22 +328,14 @@ impl<'a> Kept<'a> {
         Ok(minted)
     }
 
-    /// A section this collection did not write is replaced only when the task says so; checked
-    /// before any call, so a refusal costs no credentials (the writer checks again under lock).
+    /// See [`refuse_unmanaged`].
     pub fn check_writable(&self, output: &OutputOptions) -> Result<(), Failure> {
-        match &self.stored {
-            Some(s) if !s.managed && !output.overwrite_unmanaged_profile => {
-                Err(Failure::new(format!(
-                    "output_profile {}: profile [{}] in {} was not written by this collection, \
-                     so it is left alone. Choose another output_profile, or set \
-                     overwrite_unmanaged_profile: true to replace it.",
-                    self.profile,
-                    self.profile,
-                    self.file.path().display()
-                )))
-            }
-            _ => Ok(()),
-        }
+        refuse_unmanaged(
+            self.stored.as_ref(),
+            output.overwrite_unmanaged_profile,
+            &self.profile,
+            self.file.path(),
+        )
     }
 
     /// Writes the new credentials; a failure still returns them, since they exist now.
@@ -327,7 +357,7 @@ impl<'a> Kept<'a> {
             overwrite_unmanaged: output.overwrite_unmanaged_profile,
         };
         self.file
-            .write_profile(self.profile, &entries, options)
+            .write_profile(&self.profile, &entries, options)
             .map(|_| ())
             .map_err(|e| {
                 let failure = Failure::new(format!(

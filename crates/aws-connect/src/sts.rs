@@ -358,11 +358,25 @@ where
 pub struct AssumeRoleRequest<'a> {
     pub session: Option<&'a RoleSession>,
     pub external_id: Option<String>,
-    /// MFA device serial number and code.
-    pub mfa: Option<(String, String)>,
+    pub mfa_serial_number: Option<String>,
+    pub mfa_token: Option<String>,
     pub tags: Vec<(String, String)>,
     pub transitive_tag_keys: Option<Vec<String>>,
     pub source_identity: Option<String>,
+}
+
+impl AssumeRoleRequest<'_> {
+    /// What the request asks for, to recognise it on a later run: everything but the MFA code.
+    pub fn params(&self) -> Value {
+        serde_json::json!({
+            "session": self.session.map(RoleSession::request_params),
+            "external_id": self.external_id,
+            "mfa_serial_number": self.mfa_serial_number,
+            "tags": self.tags,
+            "transitive_tag_keys": self.transitive_tag_keys,
+            "source_identity": self.source_identity,
+        })
+    }
 }
 
 /// One AssumeRole call signed as `signer` says (the connection's credentials, or others).
@@ -385,7 +399,6 @@ pub async fn assume_role(
                 .map_err(|e| Failure::new(format!("Could not build the tags of the request: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (serial, code) = r.mfa.unzip();
     let role_id = RoleIdFallback::default();
     let response = aws_sdk_sts::Client::new(signer)
         .assume_role()
@@ -395,8 +408,8 @@ pub async fn assume_role(
         .set_policy_arns(session.policy_descriptors())
         .set_duration_seconds(session.duration())
         .set_external_id(r.external_id)
-        .set_serial_number(serial)
-        .set_token_code(code)
+        .set_serial_number(r.mfa_serial_number)
+        .set_token_code(r.mfa_token)
         .set_tags((!tags.is_empty()).then_some(tags))
         .set_transitive_tag_keys(r.transitive_tag_keys.filter(|k| !k.is_empty()))
         .set_source_identity(r.source_identity)

@@ -500,6 +500,26 @@ pub fn read_profile(path: &Path, name: &str) -> Result<Option<StoredProfile>, Er
 /// `~/` expanded to the home directory) if set and not empty, else `~/.aws/credentials`. The
 /// home directory is `home`, else `HOME` from `env`; without either, `~` stays literal.
 pub fn default_path(env: impl Fn(&str) -> Option<String>, home: Option<PathBuf>) -> PathBuf {
+    default_file(
+        env,
+        home,
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "~/.aws/credentials",
+    )
+}
+
+/// The AWS config file as botocore finds it: `AWS_CONFIG_FILE` (expanded as in
+/// [`default_path`]) if set and not empty, else `~/.aws/config`.
+pub fn default_config_path(env: impl Fn(&str) -> Option<String>, home: Option<PathBuf>) -> PathBuf {
+    default_file(env, home, "AWS_CONFIG_FILE", "~/.aws/config")
+}
+
+fn default_file(
+    env: impl Fn(&str) -> Option<String>,
+    home: Option<PathBuf>,
+    variable: &str,
+    fallback: &str,
+) -> PathBuf {
     let home = home.or_else(|| env("HOME").filter(|h| !h.is_empty()).map(PathBuf::from));
     let expand = |path: &str| -> PathBuf {
         let rest = if path == "~" {
@@ -512,9 +532,9 @@ pub fn default_path(env: impl Fn(&str) -> Option<String>, home: Option<PathBuf>)
             _ => PathBuf::from(path),
         }
     };
-    match env("AWS_SHARED_CREDENTIALS_FILE").filter(|p| !p.is_empty()) {
+    match env(variable).filter(|p| !p.is_empty()) {
         Some(path) => expand(&path),
-        None => expand("~/.aws/credentials"),
+        None => expand(fallback),
     }
 }
 

@@ -101,6 +101,9 @@ pub(crate) struct Keys<'a> {
     aws: &'a Aws,
     iam: aws_sdk_iam::Client,
     user: &'a str,
+    /// The access key the task signs with, when a rotation needs to know it (resolved once,
+    /// and the connection pinned to it).
+    signing: Option<String>,
 }
 
 impl Keys<'_> {
@@ -190,7 +193,7 @@ async fn plan_create(keys: &Keys<'_>, rotate: bool) -> Result<CreatePlan, Failur
         _ => None,
     };
     if let Some(old) = &rotated_out {
-        if iam::signing_key_id(keys.aws).await.as_deref() == Some(old.as_str()) {
+        if keys.signing.as_deref() == Some(old.as_str()) {
             return Err(Failure::new(format!(
                 "rotate_keys would delete the oldest access key {old} of user {}, but that is \
                  the key this task signs its requests with: the create that follows would then \
@@ -330,10 +333,18 @@ async fn create_key(ctx: &mut Context, keys: &Keys<'_>, o: &Options) -> Result<O
 
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
     let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::IAM_RETRIES).await?;
+    // A rotation must not delete the signing key: resolve the credentials once, for that check
+    // and for the calls (a profile's role or process then runs once).
+    let (aws, signing) = if o.creating() && (o.rotate_keys || o.rotation.in_use()) {
+        iam::pin_signing_key(&aws).await
+    } else {
+        (aws, None)
+    };
     let keys = Keys {
         aws: &aws,
         iam: iam::client(&aws),
         user: &o.user_name,
+        signing,
     };
     match (o.state, o.id.as_deref()) {
         // required_if guarantees an id for absent.

@@ -5,12 +5,10 @@
 use crate::rotation::{plan, Plan, Retire, RotationOptions, Situation};
 use crate::{create, Keys, NewKey, Options};
 use ansible_module::{Context, Failure, Outcome};
-use aws_connect::iam::signing_key_id;
-use aws_connect::output_profile::digest;
+use aws_connect::output_profile::{credentials_file_path, digest, refuse_unmanaged};
 use aws_sdk_iam::types::StatusType;
 use credentials_file::{CredentialsFile, Entries, StoredProfile, WriteOptions};
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The profile the new key is written to, as read before the run changes anything.
@@ -25,11 +23,7 @@ impl Delivery {
         let Some(profile) = r.profile() else {
             return Ok(None);
         };
-        let path = match r.credentials_file.as_deref().filter(|p| !p.is_empty()) {
-            Some(path) => PathBuf::from(path),
-            None => credentials_file::default_path(|v| std::env::var(v).ok(), None),
-        };
-        let file = CredentialsFile::at(path);
+        let file = CredentialsFile::at(credentials_file_path(r.credentials_file.as_deref()));
         let stored = file
             .read_profile(profile)
             .map_err(|e| Failure::new(format!("output_profile {profile}: {e}")))?;
@@ -44,16 +38,12 @@ impl Delivery {
 
     /// A profile this collection did not write is refused before any change.
     fn check_writable(&self, r: &RotationOptions) -> Result<(), Failure> {
-        match &self.stored {
-            Some(s) if !s.managed && !r.overwrite_unmanaged_profile => Err(Failure::new(format!(
-                "output_profile {p}: profile [{p}] in {} was not written by this collection, so \
-                 it is left alone. Choose another output_profile, or set \
-                 overwrite_unmanaged_profile: true to replace it.",
-                self.file.path().display(),
-                p = self.profile,
-            ))),
-            _ => Ok(()),
-        }
+        refuse_unmanaged(
+            self.stored.as_ref(),
+            r.overwrite_unmanaged_profile,
+            &self.profile,
+            self.file.path(),
+        )
     }
 
     /// The key the profile holds, if this collection wrote it.
@@ -94,7 +84,6 @@ pub(crate) async fn rotate(
     let r = &o.rotation;
     let listed = keys.list().await?;
     let delivery = Delivery::open(r)?;
-    let signing = signing_key_id(keys.aws).await;
     let delivered = delivery.as_ref().and_then(Delivery::delivered);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -103,7 +92,7 @@ pub(crate) async fn rotate(
         keys: &listed.keys,
         now,
         delivered: delivered.map(|(id, _)| id),
-        signing: signing.as_deref(),
+        signing: keys.signing.as_deref(),
     };
     let plan = plan(r, keys.user, &situation)?;
     for warning in &plan.warnings {

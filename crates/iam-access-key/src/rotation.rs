@@ -7,8 +7,9 @@
 //! [`plan`] decides from the listing alone (pure, so every case is a unit test); [`Rotation`]
 //! carries the plan out.
 
-use ansible_module::{Failure, Lit, Opt, Type};
+use ansible_module::{Failure, Lit, Opt};
 use aws_connect::iam::AccessKey;
+use aws_connect::output_profile::{CREDENTIALS_FILE, OUTPUT_PROFILE, OVERWRITE_UNMANAGED_PROFILE};
 use serde::{Deserialize, Serialize};
 
 /// The options of an age-driven, verified rotation (none of them changes a task that does not
@@ -21,9 +22,9 @@ pub(crate) const ROTATION_OPTIONS: &[Opt] = &[
         .default(Lit::Str("none"))
         .choices(&["none", "deactivate", "delete"]),
     Opt::bool("delete_active_to_make_room").default(Lit::Bool(false)),
-    Opt::str("output_profile"),
-    Opt::new("credentials_file", Type::Path),
-    Opt::bool("overwrite_unmanaged_profile").default(Lit::Bool(false)),
+    OUTPUT_PROFILE,
+    CREDENTIALS_FILE,
+    OVERWRITE_UNMANAGED_PROFILE,
 ];
 
 /// The longest `verify_timeout`: an hour.

@@ -115,8 +115,15 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         None => "web identity token".to_owned(),
     };
     let params = json!({"session": o.session.request_params(), "provider_id": o.provider_id});
-    let request = Request::unsigned("AssumeRoleWithWebIdentity", identity, &o.aws, params);
-    output_profile::deliver(ctx, &o.output, &request, async |ctx| {
+    let request = |_: &Context| {
+        Ok(Request::unsigned(
+            "AssumeRoleWithWebIdentity",
+            identity,
+            &o.aws,
+            params,
+        ))
+    };
+    output_profile::deliver(ctx, &o.output, request, async |ctx| {
         assume_role_with_web_identity(ctx, &o, io).await
     })
     .await

@@ -5,10 +5,10 @@
 use ansible_module::coerce::to_str;
 use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
 use aws_connect::output_profile::{self, OutputOptions, Request};
-use aws_connect::sts::{self, AssumeRoleRequest, Minted, RoleSession};
+use aws_connect::sts::{self, AssumeRoleRequest, RoleSession};
 use aws_connect::{limits, AwsOptions, Io};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// The module, for the multi-call executable's table.
 pub const MODULE: Module = Module {
@@ -83,33 +83,24 @@ impl ModuleOptions for Options {
 
 /// One AssumeRole call, or the credentials kept in `output_profile`.
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
-    let params = json!({
-        "session": o.session.request_params(),
-        "external_id": o.external_id,
-        "mfa_serial_number": o.mfa_serial_number,
-        "tags": o.tag_pairs(),
-        "transitive_tag_keys": o.transitive_tag_keys,
-        "source_identity": o.source_identity,
-    });
-    let request = Request::signed(ctx, "AssumeRole", &o.aws, params)?
-        .mfa(o.mfa_serial_number.as_deref(), o.mfa_token.as_deref());
-    output_profile::deliver(ctx, &o.output, &request, async |ctx| {
-        assume_role(ctx, &o, io).await
-    })
-    .await
-}
-
-async fn assume_role(ctx: &mut Context, o: &Options, io: &Io) -> Result<Minted, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
-    let request = AssumeRoleRequest {
+    let call = AssumeRoleRequest {
         session: Some(&o.session),
         external_id: o.external_id.clone(),
-        mfa: o.mfa_serial_number.clone().zip(o.mfa_token.clone()),
+        mfa_serial_number: o.mfa_serial_number.clone(),
+        mfa_token: o.mfa_token.clone(),
         tags: o.tag_pairs(),
         transitive_tag_keys: o.transitive_tag_keys.clone(),
         source_identity: o.source_identity.clone(),
     };
-    sts::assume_role(&aws, &aws.config, request).await
+    let request = |ctx: &Context| {
+        Ok(Request::signed(ctx, "AssumeRole", &o.aws, call.params())?
+            .mfa(o.mfa_serial_number.as_deref(), o.mfa_token.as_deref()))
+    };
+    output_profile::deliver(ctx, &o.output, request, async |ctx| {
+        let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
+        sts::assume_role(&aws, &aws.config, call.clone()).await
+    })
+    .await
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).

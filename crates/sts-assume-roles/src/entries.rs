@@ -5,7 +5,7 @@
 use ansible_module::coerce::to_str;
 use ansible_module::Failure;
 use aws_connect::limits;
-use aws_connect::sts::RoleSession;
+use aws_connect::sts::{AssumeRoleRequest, RoleSession};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -66,6 +66,20 @@ pub struct Entry {
     pub source_identity: Option<String>,
     /// The profile its credentials are written to and reused from.
     pub output_profile: Option<String>,
+}
+
+impl Entry {
+    /// Its AssumeRole request (no MFA: an MFA session signs instead).
+    pub fn request(&self) -> AssumeRoleRequest<'_> {
+        AssumeRoleRequest {
+            session: Some(&self.session),
+            external_id: self.external_id.clone(),
+            tags: self.tags.clone(),
+            transitive_tag_keys: self.transitive_tag_keys.clone(),
+            source_identity: self.source_identity.clone(),
+            ..AssumeRoleRequest::default()
+        }
+    }
 }
 
 /// The entries of `roles` (each a dict) then of `profiles`, with the defaults filled in and

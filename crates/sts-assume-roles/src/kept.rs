@@ -3,20 +3,22 @@
 //! (aws_connect::output_profile). An entry whose profile answers its request makes no call.
 
 use crate::entries::Entry;
-use ansible_module::{Context, Failure, Lit, Opt, Type};
-use aws_connect::output_profile::{Kept, OutputOptions, Request, DEFAULT_MIN_TTL};
-use aws_connect::sts::Minted;
+use ansible_module::{Context, Failure, Opt};
+use aws_connect::output_profile::{
+    self, Kept, OutputOptions, Request, CREDENTIALS_FILE, FORCE_REFRESH, MIN_TTL,
+    OVERWRITE_UNMANAGED_PROFILE,
+};
+use aws_connect::sts::{AssumeRoleRequest, Minted};
 use aws_connect::AwsOptions;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::time::SystemTime;
 
-/// The top-level settings of every entry's `output_profile`.
+/// The top-level settings of every entry's `output_profile`: the single-role modules' options.
 pub const KEPT_OPTIONS: &[Opt] = &[
-    Opt::new("credentials_file", Type::Path),
-    Opt::int("min_ttl").default(Lit::Int(DEFAULT_MIN_TTL)),
-    Opt::bool("force_refresh").default(Lit::Bool(false)),
-    Opt::bool("overwrite_unmanaged_profile").default(Lit::Bool(false)),
+    CREDENTIALS_FILE,
+    MIN_TTL,
+    FORCE_REFRESH,
+    OVERWRITE_UNMANAGED_PROFILE,
 ];
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -40,21 +42,23 @@ impl KeptOptions {
     }
 
     pub fn check(&self) -> Result<(), Failure> {
-        self.for_profile("checked").check()
+        output_profile::check_min_ttl(self.min_ttl)
     }
 }
 
-/// One entry's profile: what it asks for, and why new credentials are needed.
+/// One entry's profile, as read before the calls: where the new credentials go, and why new
+/// ones are needed.
 pub struct Slot {
     output: OutputOptions,
     request: Request,
-    pub refresh_reason: Option<String>,
+    kept: Kept,
+    pub refresh_reason: String,
 }
 
 /// What an entry needs: nothing (its profile answers), or a call.
 pub enum Need {
     Reused(Minted),
-    Call(Option<Slot>),
+    Call(Option<Box<Slot>>),
 }
 
 /// Decides for each entry, reading its profile; refuses a profile this collection did not write
@@ -73,20 +77,25 @@ pub fn decide(
             let Some(profile) = e.output_profile.as_deref() else {
                 return Ok(Need::Call(None));
             };
+            let named = |f: Failure| f.map_msg(|m| format!("{}: {m}", e.name));
             let output = o.for_profile(profile);
-            let request = Request::signed(ctx, "AssumeRole", aws, params(e, mfa_serial))?;
-            let kept = Kept::read(&output, profile, &request)
-                .map_err(|f| f.map_msg(|m| format!("{}: {m}", e.name)))?;
+            let params = AssumeRoleRequest {
+                mfa_serial_number: mfa_serial.map(str::to_owned),
+                ..e.request()
+            }
+            .params();
+            let request = Request::signed(ctx, "AssumeRole", aws, params)?;
+            let kept = Kept::read(&output, profile, &request).map_err(named)?;
             match kept.reusable(&output, &request.digest(), now) {
                 Ok(minted) => Ok(Need::Reused(minted)),
-                Err(reason) => {
-                    kept.check_writable(&output)
-                        .map_err(|f| f.map_msg(|m| format!("{}: {m}", e.name)))?;
-                    Ok(Need::Call(Some(Slot {
+                Err(refresh_reason) => {
+                    kept.check_writable(&output).map_err(named)?;
+                    Ok(Need::Call(Some(Box::new(Slot {
                         output,
                         request,
-                        refresh_reason: Some(reason),
-                    })))
+                        kept,
+                        refresh_reason,
+                    }))))
                 }
             }
         })
@@ -95,18 +104,5 @@ pub fn decide(
 
 /// Writes the new credentials into the entry's profile.
 pub fn write(slot: &Slot, minted: &Minted) -> Result<(), Failure> {
-    let profile = slot.output.output_profile.as_deref().unwrap_or_default();
-    Kept::read(&slot.output, profile, &slot.request)?.write(&slot.output, &slot.request, minted)
-}
-
-/// What an entry asks for, none of it secret.
-fn params(e: &Entry, mfa_serial: Option<&str>) -> Value {
-    json!({
-        "session": e.session.request_params(),
-        "external_id": e.external_id,
-        "tags": e.tags,
-        "transitive_tag_keys": e.transitive_tag_keys,
-        "source_identity": e.source_identity,
-        "mfa_serial_number": mfa_serial,
-    })
+    slot.kept.write(&slot.output, &slot.request, minted)
 }

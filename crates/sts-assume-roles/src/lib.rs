@@ -9,7 +9,7 @@ mod kept;
 use ansible_module::{
     Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type,
 };
-use aws_connect::sts::{self, AssumeRoleRequest, Minted};
+use aws_connect::sts::{self, Minted};
 use aws_connect::{limits, Aws, AwsOptions, Io, RetryDefaults};
 use entries::{Entry, RoleOptions};
 use kept::{KeptOptions, Need, KEPT_OPTIONS};
@@ -156,30 +156,12 @@ impl Options {
 
 /// The AWS config file the profiles are read from, as the SDK finds it.
 fn config_file() -> PathBuf {
-    let home = std::env::var("HOME").unwrap_or_default();
-    match std::env::var("AWS_CONFIG_FILE")
-        .ok()
-        .filter(|p| !p.is_empty())
-    {
-        Some(path) if path == "~" || path.starts_with("~/") => {
-            PathBuf::from(path.replacen('~', &home, 1))
-        }
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(home).join(".aws/config"),
-    }
+    credentials_file::default_config_path(|v| std::env::var(v).ok(), None)
 }
 
 /// One AssumeRole call for an entry, signed as `signer` says.
 async fn assume(aws: &Aws, signer: &aws_types::SdkConfig, e: &Entry) -> Result<Minted, Failure> {
-    let request = AssumeRoleRequest {
-        session: Some(&e.session),
-        external_id: e.external_id.clone(),
-        mfa: None,
-        tags: e.tags.clone(),
-        transitive_tag_keys: e.transitive_tag_keys.clone(),
-        source_identity: e.source_identity.clone(),
-    };
-    sts::assume_role(aws, signer, request).await
+    sts::assume_role(aws, signer, e.request()).await
 }
 
 /// The configuration `base` signing with `credentials`.
@@ -347,8 +329,12 @@ impl RoleResult {
         }
     }
 
-    fn called(name: String, result: Result<Minted, Failure>, slot: Option<kept::Slot>) -> Self {
-        let refresh_reason = slot.as_ref().map(|s| s.refresh_reason.clone());
+    fn called(
+        name: String,
+        result: Result<Minted, Failure>,
+        slot: Option<Box<kept::Slot>>,
+    ) -> Self {
+        let refresh_reason = slot.as_ref().map(|s| Some(s.refresh_reason.clone()));
         let (minted, mut failure) = match result {
             Ok(minted) => (Some(minted), None),
             Err(f) => (None, Some(f.msg)),

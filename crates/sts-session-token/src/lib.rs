@@ -61,9 +61,11 @@ pub async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Fail
         "duration_seconds": o.duration_seconds,
         "mfa_serial_number": o.mfa_serial_number,
     });
-    let request = Request::signed(ctx, "GetSessionToken", &o.aws, params)?
-        .mfa(o.mfa_serial_number.as_deref(), o.mfa_token.as_deref());
-    output_profile::deliver(ctx, &o.output, &request, async |ctx| {
+    let request = |ctx: &Context| {
+        Ok(Request::signed(ctx, "GetSessionToken", &o.aws, params)?
+            .mfa(o.mfa_serial_number.as_deref(), o.mfa_token.as_deref()))
+    };
+    output_profile::deliver(ctx, &o.output, request, async |ctx| {
         get_session_token(ctx, &o, io).await
     })
     .await
