@@ -49,18 +49,19 @@ pub fn mfa_pair(serial: Option<&str>, code: Option<&str>) -> Result<(), Failure>
     }
 }
 
-/// The MFA options of a module: both or neither (with `serial_alone`, the serial number may come
-/// without a code: credentials kept in a profile need none until they are refreshed), each in
-/// AWS's format.
+/// The MFA options of a module: each in AWS's format, checked first (a malformed value fails in
+/// AWS's words whether or not the other one is given, as it does from the Python modules); then
+/// both or neither (with `serial_alone`, the serial number may come without a code: credentials
+/// kept in a profile need none until they are refreshed).
 pub fn mfa(serial: Option<&str>, code: Option<&str>, serial_alone: bool) -> Result<(), Failure> {
-    if !(serial_alone && code.is_none()) {
-        mfa_pair(serial, code)?;
-    }
     if let Some(serial) = serial {
         mfa_serial("mfa_serial_number", serial)?;
     }
     if let Some(code) = code {
         mfa_token("mfa_token", code)?;
+    }
+    if !(serial_alone && code.is_none()) {
+        mfa_pair(serial, code)?;
     }
     Ok(())
 }
@@ -605,5 +606,28 @@ mod tests {
                 "the secret must not be echoed"
             );
         }
+    }
+
+    #[test]
+    fn mfa_values_before_the_pair_rule() {
+        let serial = "arn:aws:iam::123456789012:mfa/u";
+        let msg = |s, c, alone| mfa(s, c, alone).unwrap_err().msg;
+        // amazon.aws's sts_assume_role target gives each malformed value alone.
+        assert_eq!(
+            msg(Some("invalid serial number"), None, false),
+            "mfa_serial_number may only contain letters, digits, _ and +=/:,.@-, got 'invalid \
+             serial number' (Member must satisfy regular expression pattern: [\\w+=/:,.@-]*)"
+        );
+        assert_eq!(
+            msg(None, Some("invalid token code"), false),
+            "mfa_token must be the six-digit code shown by the MFA device (Member must satisfy \
+             regular expression pattern: [\\d]* and have length 6)"
+        );
+        // Well-formed values alone: the pair rule.
+        assert!(msg(Some(serial), None, false).starts_with("mfa_serial_number is set but"));
+        assert!(msg(None, Some("123456"), false).starts_with("mfa_token is set but"));
+        assert!(msg(None, Some("123456"), true).starts_with("mfa_token is set but"));
+        assert!(mfa(Some(serial), None, true).is_ok());
+        assert!(mfa(Some(serial), Some("123456"), false).is_ok());
     }
 }
