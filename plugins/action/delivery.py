@@ -14,9 +14,15 @@ on every task and loop item, in six ssh invocations, and never pipelines it. Thi
 
 It falls back to the standard path where it cannot serve a task (async, keep_remote_files, a
 connection or become method that cannot take standard input, a host that is not Linux, no usable
-cache directory, an executable that cannot run from the cache) and when the variable
-rustaws_creds_delivery (or the controller's RUSTAWS_CREDS_DELIVERY) is "standard". A Linux host
-of an architecture the collection does not ship fails at once, naming it.
+cache directory, an executable that cannot run from the cache, an ansible-core release outside
+KNOWN_CORE) and when the variable rustaws_creds_delivery (or the controller's
+RUSTAWS_CREDS_DELIVERY) is "standard". A Linux host of an architecture the collection does not
+ship fails at once, naming it.
+
+ansible-core changed how an action plugin reads a module's output twice in the supported range:
+2.19 added serialisation profiles, 2.21 returns a result object. _module_result follows each, as
+_execute_module of that release does; a release newer than KNOWN_CORE takes the standard path
+with a warning naming it, rather than being read the wrong way.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import inspect
 import json
 import os
 import shlex
@@ -35,18 +40,47 @@ from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible.release import __version__ as CORE_VERSION
 from ansible.utils.display import Display
-try:
+from ansible.utils.vars import merge_hash
+
+try:  # ansible-core 2.19 and later serialise module arguments and results by profile
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+    AnsibleJSONEncoder = wrap_var = None
+except ImportError:  # ansible-core 2.16 to 2.18
+    Direction = get_module_encoder = None
+    from ansible.module_utils.common.json import AnsibleJSONEncoder
+    from ansible.utils.unsafe_proxy import wrap_var
+try:  # ansible-core 2.20 and older return module results as dicts
     from ansible.vars.clean import remove_internal_keys
-except ImportError:  # ansible-core 2.21 returns module results as objects: see _check_fast_path
+except ImportError:  # ansible-core 2.21 returns a result object: see _module_result
     remove_internal_keys = None
 
-try:  # ansible-core 2.19 and later serialise module arguments by profile
-    from ansible.module_utils.common.json import Direction, get_module_encoder
-except ImportError:  # pragma: no cover - ansible-core 2.16 to 2.18
-    Direction = get_module_encoder = None
-
 display = Display()
+
+# The ansible-core releases (major, minor) whose way of running a module this plugin follows.
+# tests/compat/versions.txt lists one release of each, and test_compat.py runs them all.
+KNOWN_CORE = ((2, 16), (2, 21))
+
+
+def core_release(version=CORE_VERSION):
+    """(major, minor) of an ansible-core version string such as 2.21.5 or 2.22.0.dev0."""
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def core_known(version=CORE_VERSION):
+    return KNOWN_CORE[0] <= core_release(version) <= KNOWN_CORE[1]
+
+
+def plain_args(args):
+    """Module arguments as plain JSON values. ansible-core 2.16 to 2.18 leave an inline `!vault`
+    value in a task's options as an encrypted object that json.dumps refuses; the module gets its
+    decrypted text, as it gets a vaulted variable's. 2.19 and later decrypt before this point."""
+    if get_module_encoder is not None:
+        return args
+    return json.loads(json.dumps(args, cls=AnsibleJSONEncoder, vault_to_text=True))
+
 
 # The collection's builds: libexec/<uname -s>-<uname -m>/rustaws-creds.
 LIBEXEC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "libexec")
@@ -209,17 +243,25 @@ class ActionModule(ActionBase):
             data = self._run_fast()
         except Fallback as e:
             self._announce_fallback(e)
-            data = self._execute_module(task_vars=task_vars, wrap_async=wrap_async)
+            data = self._execute_module(
+                module_args=plain_args(self._task.args), task_vars=task_vars, wrap_async=wrap_async
+            )
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
-        result.update(data)
-        return result
+        return merge_hash(result, data)
 
     # --- choosing the path
 
-    def _module(self):
-        action = getattr(self._task, "resolved_action", None) or self._task.action
-        return action.rpartition(".")[2]
+    @functools.cached_property
+    def _module_name(self):
+        """The module the task runs, found as _execute_module finds it: the task's action (a
+        full name, a short one under the `collections:` keyword, a `local_action`'s module)
+        looked up with the task's collections. Not the task's resolved_action: ansible-core 2.16
+        to 2.18 set that to this action plugin."""
+        found = self._shared_loader_obj.module_loader.find_plugin_with_context(
+            self._task.action, collection_list=self._task.collections
+        )
+        return (found.resolved_fqcn if found.resolved else self._task.action).rpartition(".")[2]
 
     def _setting(self, name, env=None):
         """A variable of the task's host, else the controller's environment variable `env`."""
@@ -237,8 +279,11 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"{MODE_VAR} must be one of {', '.join(MODES)}, got {mode!r}")
         if mode == "standard":
             raise Fallback(f"{MODE_VAR} is 'standard'")
-        if remove_internal_keys is None:
-            raise Fallback("this ansible-core reads module results in a way this plugin does not follow yet")
+        if not core_known():
+            first, last = (".".join(map(str, r)) for r in KNOWN_CORE)
+            raise Fallback(
+                f"ansible-core {CORE_VERSION} is not one this plugin knows ({first} to {last})", warn=True
+            )
         if self._task.async_val:
             raise Fallback("async tasks need Ansible's async wrapper")
         if C.DEFAULT_KEEP_REMOTE_FILES:
@@ -253,7 +298,7 @@ class ActionModule(ActionBase):
         return self._connection.transport in ("local", "ansible.builtin.local") and not self._connection.become
 
     def _announce_fallback(self, e):
-        msg = f"rustaws.creds: Ansible's standard path for {self._module()}: {e}"
+        msg = f"rustaws.creds: Ansible's standard path for {self._module_name}: {e}"
         if e.warn:
             display.warning(msg)
         else:
@@ -262,7 +307,7 @@ class ActionModule(ActionBase):
     # --- the fast path
 
     def _run_fast(self):
-        module = self._module()
+        module = self._module_name
         builds = shipped_builds()
         if not builds:
             raise Fallback(f"no build in {LIBEXEC}")
@@ -277,13 +322,13 @@ class ActionModule(ActionBase):
         """What the executable reads on standard input: the module's arguments, as the standard
         path writes them to its args file, and the task's environment, which the standard path
         puts on the command line (where -vvv shows it)."""
-        module_args = self._task.args.copy()
+        module_args = plain_args(self._task.args).copy()
         # _ansible_module_name is the action as the task wrote it, as on the standard path.
         self._update_module_args(self._task.action, module_args, self._vars)
         environment = {}
         self._compute_environment_string(raw_environment_out=environment)
         invocation = {"args": module_args, "environment": {k: to_text(v) for k, v in environment.items()}}
-        if get_module_encoder is None:  # pragma: no cover
+        if get_module_encoder is None:
             return json.dumps(invocation).encode()
         return json.dumps(invocation, cls=get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)).encode()
 
@@ -383,10 +428,14 @@ class ActionModule(ActionBase):
     # --- the result, as ansible-core's _execute_module makes it
 
     def _module_result(self, res):
-        if len(inspect.signature(self._parse_returned_data).parameters) > 1:
-            data = self._parse_returned_data(res, "legacy")
-        else:  # pragma: no cover - ansible-core before 2.19
+        if remove_internal_keys is None:  # 2.21: a result object does what the code below does
+            result = self._parse_returned_data(res, "legacy")
+            result.remove_internal_keys()
+            return result.as_result_dict(for_round_trip=True)
+        if get_module_encoder is None:  # 2.16 to 2.18
             data = self._parse_returned_data(res)
+        else:
+            data = self._parse_returned_data(res, "legacy")
         data.pop("_ansible_suppress_tmpdir_delete", None)
         results = data.get("results")
         if results is not None and (not isinstance(results, Sequence) or isinstance(results, str)):
@@ -396,4 +445,7 @@ class ActionModule(ActionBase):
         for stream in ("stdout", "stderr"):
             if stream in data and f"{stream}_lines" not in data:
                 data[f"{stream}_lines"] = to_text(data.get(stream) or "").splitlines()
+        if get_module_encoder is None:
+            # 2.16 to 2.18 mark a module's result as untrusted, so that it is never templated.
+            data = wrap_var(data)
         return data
