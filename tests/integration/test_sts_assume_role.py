@@ -385,3 +385,29 @@ def test_external_id_reaches_the_trust_policy(run_named_module, iam_moto):
     rc, r, _, _ = run_named_module(MODULE, {**args, "external_id": "partner-42"})
     assert rc == 0, r
     assert r["sts_user"]["arn"] == "arn:aws:sts::123456789012:assumed-role/partner/partner"
+
+
+# amazon.aws's own sts_assume_role target gives each MFA option alone with a malformed value and
+# asserts AWS's words; every module taking the MFA options checks the values before the pair rule.
+MALFORMED_MFA = [
+    ({"mfa_serial_number": "invalid serial number"},
+     "mfa_serial_number may only contain letters, digits, _ and +=/:,.@-, got 'invalid serial number' "
+     "(Member must satisfy regular expression pattern: [\\w+=/:,.@-]*)"),
+    ({"mfa_token": "invalid token code"},
+     "mfa_token must be the six-digit code shown by the MFA device "
+     "(Member must satisfy regular expression pattern: [\\d]* and have length 6)"),
+]
+MFA_MODULES = {
+    "sts_session_token": {},
+    "sts_assume_role": {"role_arn": ROLE, "role_session_name": "mfa-check"},
+    "sts_assume_roles": {"roles": [{"name": "one", "role_arn": ROLE}], "role_session_name": "mfa-check"},
+}
+
+
+@pytest.mark.parametrize("module", sorted(MFA_MODULES))
+@pytest.mark.parametrize("given,msg", MALFORMED_MFA, ids=["serial", "token"])
+def test_a_malformed_mfa_value_alone_fails_in_aws_words(run_named_module, closed_url, module, given, msg):
+    args = {"endpoint_url": closed_url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY,
+            **MFA_MODULES[module], **given}
+    rc, r, _, _ = run_named_module(module, args)
+    assert rc == 1 and r["failed"] and r["msg"] == msg, r
