@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import re
+import secrets
 import subprocess
 import sys
 
@@ -142,20 +143,35 @@ def fast_path_calls(proc):
     return [(m.group(1) or m.group(2), m.group(2) is not None) for m in FAST.finditer(text)]
 
 
-def test_every_module_on_the_fast_path(core, env, moto, tmp_path):
-    user = f"compat-{core.version.replace('.', '-')}"
+def run_compat_playbook(core, env, moto, tmp_path, *args):
+    """playbooks/compat.yml at -vvv, every assertion in it passed; returns the process."""
+    user = f"compat-{secrets.token_hex(6)}"
     with no_aws_environment():
         boto3_client("iam", moto.url).create_user(UserName=user)
     password = tmp_path / "vault-password"
     password.write_text(VAULT_PASSWORD + "\n")
     run_env = core.env(env, MOTO_URL=moto.url, COMPAT_USER=user)
     proc = core.run("ansible-playbook", "-i", "localhost,", "--vault-password-file", password,
-                    PLAYBOOKS / "compat.yml", "-vvv", env=run_env, cwd=tmp_path)
+                    PLAYBOOKS / "compat.yml", "-vvv", *args, env=run_env, cwd=tmp_path)
     assert re.search(r"^localhost\s+: ok=18\s+changed=7\s+unreachable=0\s+failed=0\s+skipped=1\s+rescued=0\s+ignored=2",
                      proc.stdout, re.M), proc.stdout
-    assert fast_path_calls(proc) == COMPAT_CALLS
     warnings = re.findall(r"\[WARNING\]: (.*)", proc.stdout + proc.stderr)
     assert not [w for w in warnings if "rustaws" in w], warnings
+    return proc
+
+
+def test_every_module_on_the_fast_path(core, env, moto, tmp_path):
+    assert fast_path_calls(run_compat_playbook(core, env, moto, tmp_path)) == COMPAT_CALLS
+
+
+def test_every_module_on_the_standard_path(core, env, moto, tmp_path):
+    """The same playbook, its assertions and inline vault values included, on Ansible's
+    standard path."""
+    proc = run_compat_playbook(core, env, moto, tmp_path, "-e", "rustaws_creds_delivery=standard")
+    text = proc.stdout + proc.stderr
+    assert not FAST.search(text)
+    assert [(m.group(1), m.group(2)) for m in STANDARD.finditer(text)] == [
+        (module, "rustaws_creds_delivery is 'standard'") for module, _ in COMPAT_CALLS]
 
 
 def test_ad_hoc_on_the_fast_path(core, env, moto, tmp_path):
