@@ -240,10 +240,15 @@ def test_the_peers_module_options_stay(module):
 # Docs against the spec
 
 
-def test_every_module_has_a_sidecar_and_an_executable_and_nothing_else(installed):
+def test_every_module_has_a_sidecar_an_executable_and_a_listing_file_and_nothing_else(installed):
     modules = installed / "plugins/modules"
     assert sorted(p.stem for p in modules.glob("*.yml")) == MODULES
-    assert sorted(p.name for p in modules.iterdir() if p.suffix != ".yml") == MODULES
+    assert sorted(p.name for p in modules.iterdir() if p.is_symlink()) == MODULES
+    assert sorted(p.name for p in modules.iterdir() if p.suffix == ".py") == [f"{m}.py" for m in MODULES]
+    assert len(list(modules.iterdir())) == 3 * len(MODULES)
+    for m in MODULES:
+        listing = (modules / f"{m}.py").read_text()
+        assert "DOCUMENTATION" not in listing and "import" not in listing, listing
 
 
 def test_runtime_yml_lists_exactly_the_modules(installed):
