@@ -4,9 +4,13 @@
 //! # File format
 //!
 //! The file is INI as botocore reads it (`configparser.RawConfigParser`): `[name]` section
-//! headers (no `profile ` prefix in the credentials file), `key = value` or `key: value` lines
-//! (split at the first `=`/`:`, both sides trimmed, keys lowercased as botocore does), full-line
-//! `#`/`;` comments, and indented continuation lines that extend the previous value.
+//! headers (no `profile ` prefix in the credentials file; text after the `]` ignored),
+//! `key = value` or `key: value` lines (split at the first `=`/`:`, both sides trimmed, keys
+//! lowercased as botocore does), full-line `#`/`;` comments, indented continuation lines that
+//! extend the previous value, and `\n`, `\r\n` or a lone `\r` ending a line. The exact rules
+//! are in the `ini` module. A file botocore cannot read (a duplicate section or key, a line that
+//! is none of these, invalid UTF-8, a byte order mark, …) is refused with [`Error::Format`], for
+//! reading and writing alike; so is a write that a `[DEFAULT]` section would add keys to.
 //!
 //! Writing a profile changes only that profile's section; every other byte of the file (other
 //! sections, comments, blank lines, order, CRLF line ends, a missing final newline) stays
@@ -153,6 +157,13 @@ pub enum Error {
     },
     /// The symbolic links starting at `path` loop or nest too deep.
     SymlinkLoop { path: PathBuf },
+    /// botocore cannot read the file, or would read the written profile differently; `line`
+    /// (1-based) is where, `reason` says why and never holds a value.
+    Format {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
 }
 
 impl Error {
@@ -193,6 +204,9 @@ impl fmt::Display for Error {
             Error::InvalidValue { key, reason } => write!(f, "invalid value for {key}: {reason}"),
             Error::SymlinkLoop { path } => {
                 write!(f, "too many symbolic links starting at {}", path.display())
+            }
+            Error::Format { path, line, reason } => {
+                write!(f, "{} line {line}: {reason}", path.display())
             }
         }
     }
@@ -433,17 +447,58 @@ impl CredentialsFile {
             }
             Err(source) => return Err(Error::io("read", &self.path, source)),
         };
-        let doc = Document::parse(&text);
-        let sections = doc.sections(name);
-        match sections.as_slice() {
-            [] => Ok(None),
-            [section] => Ok(Some(StoredProfile::from_keys(name, doc.keys(*section)))),
-            more => Err(Error::DuplicateProfile {
-                profile: name.to_string(),
+        let doc = self.parse(&text, name)?;
+        Ok(doc
+            .section(name)
+            .map(|section| StoredProfile::from_keys(name, doc.keys(section))))
+    }
+
+    /// Every profile of the file, in file order, as botocore reads them (`[DEFAULT]` is none);
+    /// empty if the file does not exist.
+    pub fn read_profiles(&self) -> Result<Vec<StoredProfile>, Error> {
+        let text = match std::fs::read(&self.path) {
+            Ok(text) => text,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Vec::new())
+            }
+            Err(source) => return Err(Error::io("read", &self.path, source)),
+        };
+        let doc = self.parse(&text, "")?;
+        Ok(doc
+            .sections
+            .iter()
+            .map(|section| StoredProfile::from_keys(&section.name, doc.keys(section)))
+            .collect())
+    }
+
+    /// The file read as botocore reads it, or why botocore cannot ([`Error::DuplicateProfile`]
+    /// when `name` itself is the section that appears more than once).
+    fn parse<'t>(&self, text: &'t [u8], name: &str) -> Result<Document<'t>, Error> {
+        Document::parse(text).map_err(|problems| {
+            let again = problems
+                .iter()
+                .filter(|p| p.duplicate_section.as_deref() == Some(name))
+                .count();
+            if again > 0 {
+                return Error::DuplicateProfile {
+                    profile: name.to_string(),
+                    path: self.path.clone(),
+                    count: again + 1,
+                };
+            }
+            let first = problems.into_iter().next();
+            let (line, reason) = first.map(|p| (p.line, p.reason)).unwrap_or_default();
+            Error::Format {
                 path: self.path.clone(),
-                count: more.len(),
-            }),
-        }
+                line,
+                reason,
+            }
+        })
     }
 
     /// Writes `entries` into profile `name`, replacing only that section (see the crate
@@ -458,22 +513,27 @@ impl CredentialsFile {
         let key_lines = entries.key_lines()?;
         write::locked_replace(&self.path, self.hook.as_ref(), |old| {
             let old = old.unwrap_or_default();
-            let doc = Document::parse(old);
-            let sections = doc.sections(name);
-            match sections.as_slice() {
-                [] => Ok((
+            let doc = self.parse(old, name)?;
+            self.check_defaults(&doc, name, &key_lines)?;
+            match doc.section(name) {
+                None => Ok((
                     doc.append_section(old, name, &key_lines),
                     WriteOutcome::Created,
                 )),
-                [section] => {
-                    let existing = StoredProfile::from_keys(name, doc.keys(*section));
+                Some(section) => {
+                    // Ownership is the section's own marker, not one `[DEFAULT]` lends it.
+                    let own = section
+                        .keys
+                        .iter()
+                        .map(|(k, (v, _))| (k.clone(), v.clone()));
+                    let existing = StoredProfile::from_keys(name, own.collect());
                     if !existing.managed && !options.overwrite_unmanaged {
                         return Err(Error::UnmanagedProfile {
                             profile: name.to_string(),
                             path: self.path.clone(),
                         });
                     }
-                    let new = doc.replace_section(*section, &key_lines);
+                    let new = doc.replace_section(section, &key_lines);
                     let outcome = if new == old {
                         WriteOutcome::Unchanged
                     } else {
@@ -481,13 +541,44 @@ impl CredentialsFile {
                     };
                     Ok((new, outcome))
                 }
-                more => Err(Error::DuplicateProfile {
-                    profile: name.to_string(),
-                    path: self.path.clone(),
-                    count: more.len(),
-                }),
             }
         })
+    }
+
+    /// Refuses a write when the file's `[DEFAULT]` section has keys the new profile lacks:
+    /// botocore would add them to it (e.g. an old `aws_session_token` to long-term keys).
+    fn check_defaults(
+        &self,
+        doc: &Document<'_>,
+        name: &str,
+        key_lines: &[u8],
+    ) -> Result<(), Error> {
+        let written: Vec<&[u8]> = ini::split_lines(key_lines)
+            .iter()
+            .filter_map(|line| line.content.split(|&b| b == b' ').next())
+            .collect();
+        let inherited: Vec<(&str, usize)> = doc
+            .defaults
+            .iter()
+            .filter(|(key, _)| !written.contains(&key.as_bytes()))
+            .map(|(key, (_, line))| (key.as_str(), *line))
+            .collect();
+        match inherited.iter().map(|(_, line)| *line).min() {
+            None => Ok(()),
+            Some(line) => {
+                let keys: Vec<&str> = inherited.iter().map(|(key, _)| *key).collect();
+                Err(Error::Format {
+                    path: self.path.clone(),
+                    line,
+                    reason: format!(
+                        "the [DEFAULT] section gives every profile the keys it lacks, and \
+                         botocore would add {} to profile [{name}]; refusing to write it (move \
+                         them to the profiles that need them first)",
+                        keys.join(", ")
+                    ),
+                })
+            }
+        }
     }
 }
 
