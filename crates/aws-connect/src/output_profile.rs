@@ -242,6 +242,7 @@ pub async fn deliver(
         ))
         .with("refresh_reason", &reason));
     }
+    kept.check_ready()?;
     let minted = mint(ctx).await?;
     kept.write(output, request, &minted)?;
     let outcome = minted.outcome(true, now);
@@ -338,6 +339,15 @@ impl Kept {
         )
     }
 
+    /// Whether the write after the call can go ahead (the file's kind and owner, the links on
+    /// its path, a lock that comes free in time): checked before the call, so that what would
+    /// refuse the write refuses the task before any credentials exist. Creates nothing.
+    pub fn check_ready(&self) -> Result<(), Failure> {
+        self.file
+            .check_writable()
+            .map_err(|e| Failure::new(format!("output_profile {}: {e}", self.profile)))
+    }
+
     /// Writes the new credentials; a failure still returns them, since they exist now.
     pub fn write(
         &self,
@@ -420,9 +430,6 @@ fn written_keys(minted: &Minted, digest: &str) -> BTreeMap<String, String> {
     keys
 }
 
-/// The keys whose values a diff never shows.
-const SECRET_KEYS: [&str; 2] = ["aws_secret_access_key", "aws_session_token"];
-
 /// The order a write uses; other keys follow, sorted.
 const KEY_ORDER: [&str; 7] = [
     "aws_access_key_id",
@@ -434,8 +441,11 @@ const KEY_ORDER: [&str; 7] = [
     credentials_file::RESULT_KEY,
 ];
 
-/// `key = value` lines, secrets as `<hidden>`; with `old`, a secret that differs from the old
-/// one reads `<hidden, new>`, so the diff shows that it changes without showing it.
+/// `key = value` lines, secrets as `<hidden>` (every key [`credentials_file::is_secret_key`]
+/// names: the secret key, the session token and its legacy name `aws_security_token`,
+/// `credential_process`, any key that says secret, token or password); with `old`, a secret that
+/// differs from the old one reads `<hidden, new>`, so the diff shows that it changes without
+/// showing it.
 fn shown(keys: &BTreeMap<String, String>, old: Option<&BTreeMap<String, String>>) -> String {
     let known = KEY_ORDER.iter().filter_map(|k| keys.get_key_value(*k));
     let others = keys
@@ -443,7 +453,7 @@ fn shown(keys: &BTreeMap<String, String>, old: Option<&BTreeMap<String, String>>
         .filter(|(k, _)| !KEY_ORDER.contains(&k.as_str()));
     let mut text = String::new();
     for (key, value) in known.chain(others) {
-        let value = if !SECRET_KEYS.contains(&key.as_str()) {
+        let value = if !credentials_file::is_secret_key(key) {
             value.as_str()
         } else if old.is_none_or(|old| old.get(key) == Some(value)) {
             // Before, or after with the value it had before.
@@ -503,6 +513,8 @@ mod tests {
             ("aws_access_key_id", "ASIAOLD"),
             ("aws_secret_access_key", "old-secret"),
             ("aws_session_token", "same-token"),
+            ("aws_security_token", "legacy-token"),
+            ("credential_process", "/bin/creds --secret process-secret"),
             ("region", "eu-west-1"),
         ]
         .into_iter()
@@ -513,7 +525,8 @@ mod tests {
         assert_eq!(
             shown(&old, None),
             "aws_access_key_id = ASIAOLD\naws_secret_access_key = <hidden>\n\
-             aws_session_token = <hidden>\nregion = eu-west-1\n"
+             aws_session_token = <hidden>\naws_security_token = <hidden>\n\
+             credential_process = <hidden>\nregion = eu-west-1\n"
         );
         let after = shown(&new, Some(&old));
         assert!(
@@ -522,6 +535,9 @@ mod tests {
         );
         assert!(after.contains("aws_session_token = <hidden>\n"), "{after}");
         assert!(!after.contains("secret\n") && !after.contains("same-token"));
+        for secret in ["legacy-token", "process-secret"] {
+            assert!(!after.contains(secret), "{after}");
+        }
     }
 
     #[test]

@@ -36,20 +36,61 @@
 //!
 //! # Safety of a write
 //!
-//! 1. Symbolic links are followed to the real file, which is replaced (the links stay).
-//! 2. A missing directory is created, with missing parents, mode 0700.
-//! 3. An exclusive lock is taken on `<real file>.lock` (mode 0600, created if missing, never
-//!    deleted) and held for the whole read-modify-write, so parallel writers (threads or
-//!    processes) never lose each other's profiles. ([`Step::Locked`])
-//! 4. The current file is read. ([`Step::Read`]) Temporary files that a crashed writer left are
-//!    removed now (with the lock held no other writer can own one).
-//! 5. The new text goes to a new temporary file `.<name>.tmp-…` in the same directory (mode
-//!    0600, owner and group of the old file). ([`Step::TempWritten`])
+//! 1. The path is walked from `/` one component at a time, each directory opened and every
+//!    later step done through that descriptor (`/proc/self/fd/<fd>/<name>`, `openat`-style),
+//!    so a directory or link replaced during the walk cannot move the write elsewhere.
+//!    Symbolic links (in any component) are followed only when trusted (see "Who is trusted");
+//!    a missing directory is created, mode 0700. The links stay; their target is replaced.
+//! 2. Only a regular file, or none, is used: a directory, device, FIFO or socket (or a link to
+//!    one, such as `~/.aws/credentials -> /dev/null`) is refused ([`Error::NotRegular`])
+//!    before anything is opened or created; the file is opened with `O_NOFOLLOW`,
+//!    `O_NONBLOCK` and `O_NOCTTY` and checked again on the opened descriptor. At most
+//!    [`MAX_FILE_SIZE`] bytes are read ([`Error::TooLarge`]).
+//! 3. An exclusive lock is taken on `<real file>.lock` beside it (opened with `O_NOFOLLOW`,
+//!    mode 0600, created if missing, never deleted; a link or anything but a regular file is
+//!    refused, [`Error::BadLock`]), waiting at most the lock timeout ([`LOCK_TIMEOUT`], then
+//!    [`Error::LockTimeout`]), and held for the whole read-modify-write, so parallel writers
+//!    (threads or processes) never lose each other's profiles. ([`Step::Locked`])
+//! 4. The current file is read, and its owner checked (see "Who is trusted"). ([`Step::Read`])
+//!    Temporary files that a crashed writer left (ours, regular) are removed now (with the lock
+//!    held no other writer can own one).
+//! 5. The new text goes to a new temporary file `.<name>.tmp-…` in the same directory
+//!    (`O_EXCL`, mode 0600, owned as "Who is trusted" says). ([`Step::TempWritten`])
 //! 6. The temporary file is fsynced ([`Step::TempSynced`]), renamed over the real file
 //!    ([`Step::Renamed`]), and the directory fsynced ([`Step::DirSynced`]).
 //!
 //! If a step fails the temporary file is removed and the old file is untouched; the error names
 //! the step and the path, never a value. Readers need no lock: a rename is atomic.
+//! [`CredentialsFile::check_writable`] runs the checks of steps 1 to 4 without creating
+//! anything (the lock taken and released at once), for callers to run before an action that
+//! cannot be undone (an STS call, a new access key).
+//!
+//! # Who is trusted
+//!
+//! Another user of the same host may plant files, directories and links where they can write,
+//! and hold locks. "You" below is the running (effective) user.
+//!
+//! * A symbolic link is followed only when it belongs to you or to root, or when the directory
+//!   holding it belongs to you or to root and has no group or other write permission (stricter
+//!   than the kernel's `protected_symlinks`, which trusts a link of the directory's owner: as
+//!   root, a link another user made in their own home is not followed). Otherwise
+//!   [`Error::UntrustedSymlink`].
+//! * The result belongs to you, with one exception: when root writes a file that belongs to
+//!   another user, and that user owns the directory the file is in, which has no group or
+//!   other write permission (their own `~/.aws`), the file stays theirs (owner and group).
+//!   A file of another user anywhere else (one they made in `/tmp` or another shared
+//!   directory), or any file of another user when you are not root, is refused
+//!   ([`Error::ForeignOwner`]): writing into it would hand them the credentials. A new file
+//!   is yours.
+//! * A file is read (for reuse, or to be rewritten) only when it belongs to you, to root, or to
+//!   a user who owns its directory alone, as above: a profile planted by someone else could
+//!   hold their keys.
+//!
+//! Not covered: a directory the other user made in a shared place counts as theirs (root
+//! writing `/tmp/theirs/credentials`, a file they made in a directory they made, keeps them
+//! its owner); ACLs and group membership are not considered (any group write permission makes a
+//! directory shared); a lock file another user made in a shared directory can be held by them
+//! (the writer then gives up after the lock timeout).
 //!
 //! # Test hooks
 //!
@@ -82,8 +123,37 @@ const ACCESS_KEY_ID: &str = "aws_access_key_id";
 const SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
 const SESSION_TOKEN: &str = "aws_session_token";
 const EXPIRATION: &str = "expiration";
-/// Keys whose values never appear in `Debug` output.
-const SECRET_KEYS: [&str; 2] = [SECRET_ACCESS_KEY, SESSION_TOKEN];
+/// The keys of a profile whose values are secret, as botocore reads the file: the secret key,
+/// the session token, its legacy name `aws_security_token` (botocore still reads it), and
+/// `credential_process` (a command line, which often carries a secret or a path to one). Their
+/// values never appear in `Debug` output, nor in a diff (see [`is_secret_key`]).
+pub const SECRET_KEYS: [&str; 4] = [
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    "aws_security_token",
+    "credential_process",
+];
+
+/// Whether a key's value must be hidden: one of [`SECRET_KEYS`], or any key (compared
+/// lowercased, as the file's keys are read) whose name says secret, token or password, so that
+/// a key botocore or another tool adds later is hidden too.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_KEYS.contains(&key.as_str())
+        || ["secret", "token", "password", "passwd"]
+            .iter()
+            .any(|word| key.contains(word))
+}
+
+/// The largest credentials file read (1 MiB): a profile takes under 2 KiB, so this leaves room
+/// for hundreds of profiles and comments, and bounds what a file that grows without end could
+/// make us read (a link to `/dev/zero` is refused anyway, as every file that is not regular).
+pub const MAX_FILE_SIZE: u64 = 1 << 20;
+
+/// How long a writer waits for the lock before giving up ([`CredentialsFile::with_lock_timeout`]
+/// changes it). A writer holds the lock only to read, write, fsync and rename (milliseconds,
+/// never during a network call), so 10 s means a process keeps it held on purpose or is stuck.
+pub const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A step of a write, in order; the test hooks run after each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -157,6 +227,41 @@ pub enum Error {
     },
     /// The symbolic links starting at `path` loop or nest too deep.
     SymlinkLoop { path: PathBuf },
+    /// The file (or what its symbolic links lead to, `target`) is not a regular file: `kind`
+    /// says what it is ("a character device", ...).
+    NotRegular {
+        path: PathBuf,
+        target: Option<PathBuf>,
+        kind: &'static str,
+    },
+    /// The file is larger than [`MAX_FILE_SIZE`] (`limit`).
+    TooLarge { path: PathBuf, limit: u64 },
+    /// A symbolic link on the way that someone else may have planted (see the crate docs for
+    /// the rule): it belongs to `uid` (`user`), in `dir`, which others can write.
+    UntrustedSymlink {
+        link: PathBuf,
+        uid: u32,
+        user: Option<String>,
+        dir: PathBuf,
+    },
+    /// The file belongs to another user, `uid` (`user`), who may not hold what is written or
+    /// may have planted it; `dir` is the directory it is in.
+    ForeignOwner {
+        path: PathBuf,
+        uid: u32,
+        user: Option<String>,
+        dir: PathBuf,
+        reason: ForeignReason,
+    },
+    /// The lock file is not a regular file (`kind`: "a symbolic link", ...).
+    BadLock { path: PathBuf, kind: &'static str },
+    /// The lock stayed held by another process for `timeout`.
+    LockTimeout {
+        path: PathBuf,
+        timeout: std::time::Duration,
+    },
+    /// A symbolic link or a directory on the way changed while it was being checked.
+    Changed { path: PathBuf },
     /// botocore cannot read the file, or would read the written profile differently; `line`
     /// (1-based) is where, `reason` says why and never holds a value.
     Format {
@@ -164,6 +269,23 @@ pub enum Error {
         line: usize,
         reason: String,
     },
+}
+
+/// Why a file of another user is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForeignReason {
+    /// Its owner does not own its directory alone (group or others can write it, or it
+    /// belongs to someone else): the file may have been planted there for us to fill.
+    Planted,
+    /// Only root can keep another user the owner of a file it writes.
+    NotRoot,
+}
+
+fn describe_user(uid: u32, user: &Option<String>) -> String {
+    match user {
+        Some(name) => format!("user {name} (uid {uid})"),
+        None => format!("uid {uid}"),
+    }
 }
 
 impl Error {
@@ -205,6 +327,90 @@ impl fmt::Display for Error {
             Error::SymlinkLoop { path } => {
                 write!(f, "too many symbolic links starting at {}", path.display())
             }
+            Error::NotRegular { path, target, kind } => {
+                write!(f, "{}", path.display())?;
+                if let Some(target) = target {
+                    write!(f, " leads to {}, which", target.display())?;
+                }
+                write!(
+                    f,
+                    " is {kind}, not a regular file: refusing to read or replace it (only a \
+                     regular file, or none yet, can hold credentials)"
+                )
+            }
+            Error::TooLarge { path, limit } => write!(
+                f,
+                "{} is larger than {limit} bytes, too large for a credentials file: refusing \
+                 to read it",
+                path.display()
+            ),
+            Error::UntrustedSymlink {
+                link,
+                uid,
+                user,
+                dir,
+            } => write!(
+                f,
+                "refusing to follow the symbolic link {}: it belongs to {}, not to you or \
+                 root, and {} is not a directory only you or root can write, so the link may \
+                 have been planted to redirect this file. Give the path it points to instead, \
+                 if that file is meant",
+                link.display(),
+                describe_user(*uid, user),
+                dir.display()
+            ),
+            Error::ForeignOwner {
+                path,
+                uid,
+                user,
+                dir,
+                reason: ForeignReason::Planted,
+            } => write!(
+                f,
+                "{} belongs to {}, who does not own {} alone: the file may have been planted \
+                 there, and writing credentials into it would hand them to that user. \
+                 Refusing; remove the file, or choose a file in a directory that only its \
+                 owner can write",
+                path.display(),
+                describe_user(*uid, user),
+                dir.display()
+            ),
+            Error::ForeignOwner {
+                path,
+                uid,
+                user,
+                reason: ForeignReason::NotRoot,
+                ..
+            } => write!(
+                f,
+                "{} belongs to {}, not to you: only root writes a file that stays another \
+                 user's. Refusing; remove the file, or choose another",
+                path.display(),
+                describe_user(*uid, user)
+            ),
+            Error::BadLock { path, kind } => write!(
+                f,
+                "the lock file {} is {kind}, not a regular file: refusing to use it; remove it",
+                path.display()
+            ),
+            Error::LockTimeout { path, timeout } => write!(
+                f,
+                "the lock file {} stayed locked by another process for {}: giving up. \
+                 Retry later, or find the process holding it (fuser {})",
+                path.display(),
+                if timeout.subsec_millis() == 0 {
+                    format!("{} s", timeout.as_secs())
+                } else {
+                    format!("{} ms", timeout.as_millis())
+                },
+                path.display()
+            ),
+            Error::Changed { path } => write!(
+                f,
+                "{} changed while it was being checked (a link or a directory was replaced): \
+                 refusing to go on; retry",
+                path.display()
+            ),
             Error::Format { path, line, reason } => {
                 write!(f, "{} line {line}: {reason}", path.display())
             }
@@ -360,7 +566,7 @@ impl fmt::Debug for StoredProfile {
             .keys
             .iter()
             .map(|(k, v)| {
-                let shown = if SECRET_KEYS.contains(&k.as_str()) {
+                let shown = if is_secret_key(k) {
                     "<hidden>"
                 } else {
                     v.as_str()
@@ -402,6 +608,7 @@ pub enum WriteOutcome {
 pub struct CredentialsFile {
     path: PathBuf,
     hook: Option<StepHook>,
+    lock_timeout: std::time::Duration,
 }
 
 impl fmt::Debug for CredentialsFile {
@@ -409,6 +616,7 @@ impl fmt::Debug for CredentialsFile {
         f.debug_struct("CredentialsFile")
             .field("path", &self.path)
             .field("hook", &self.hook.is_some())
+            .field("lock_timeout", &self.lock_timeout)
             .finish()
     }
 }
@@ -418,7 +626,23 @@ impl CredentialsFile {
         CredentialsFile {
             path: path.into(),
             hook: None,
+            lock_timeout: LOCK_TIMEOUT,
         }
+    }
+
+    /// How long a write (and [`CredentialsFile::check_writable`]) waits for the lock; default
+    /// [`LOCK_TIMEOUT`].
+    pub fn with_lock_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Whether a write could go ahead, checked before anything that cannot be undone (an STS
+    /// call, a new access key): the path's symbolic links, the file's kind and owner, and the
+    /// lock, which must come free within the lock timeout (it is released at once). Creates
+    /// nothing. A write checks all of it again.
+    pub fn check_writable(&self) -> Result<(), Error> {
+        write::check_writable(&self.path, self.lock_timeout)
     }
 
     pub fn path(&self) -> &Path {
@@ -433,19 +657,12 @@ impl CredentialsFile {
     }
 
     /// The profile `name`, or `None` if the file or the profile does not exist (also when a
-    /// parent of the path is not a directory: no file can be there). Takes no lock.
+    /// parent of the path is not a directory: no file can be there). Takes no lock. The path is
+    /// walked as a write walks it (see "Who is trusted" above), and only a regular file of at
+    /// most [`MAX_FILE_SIZE`] bytes, of a trusted owner, is read.
     pub fn read_profile(&self, name: &str) -> Result<Option<StoredProfile>, Error> {
-        let text = match std::fs::read(&self.path) {
-            Ok(text) => text,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Ok(None)
-            }
-            Err(source) => return Err(Error::io("read", &self.path, source)),
+        let Some(text) = write::read_file(&self.path)? else {
+            return Ok(None);
         };
         let doc = self.parse(&text, name)?;
         Ok(doc
@@ -511,7 +728,7 @@ impl CredentialsFile {
     ) -> Result<WriteOutcome, Error> {
         check_profile_name(name)?;
         let key_lines = entries.key_lines()?;
-        write::locked_replace(&self.path, self.hook.as_ref(), |old| {
+        write::locked_replace(&self.path, self.hook.as_ref(), self.lock_timeout, |old| {
             let old = old.unwrap_or_default();
             let doc = self.parse(old, name)?;
             self.check_defaults(&doc, name, &key_lines)?;

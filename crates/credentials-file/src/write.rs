@@ -1,59 +1,552 @@
-//! The locked, atomic read-modify-write of one file.
+//! Finding, reading and replacing the file safely: the path walked one component at a time
+//! through directory descriptors, symbolic links followed only when trusted, only regular files
+//! opened, reads bounded, the owner of the result decided, the lock waited for a bounded time,
+//! and the locked, atomic read-modify-write itself.
+//!
+//! Every operation after the walk names its file as `/proc/self/fd/<directory fd>/<name>`: the
+//! kernel resolves that to the directory already opened and checked, never again by its path,
+//! so renaming or replacing a directory on the way (a race) cannot move a write elsewhere. This
+//! is `openat(2)` with the standard library alone (the workspace forbids `unsafe`), and needs
+//! Linux with `/proc` mounted.
 
-use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{fchown, DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-use crate::{Error, Step, StepHook, STOP_AT_ENV};
+use crate::{Error, ForeignReason, Step, StepHook, MAX_FILE_SIZE, STOP_AT_ENV};
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("credentials-file writes through /proc/self/fd and the Linux open(2) flags");
+
+/// The open(2) flags and errno values the standard library does not name, as Linux defines
+/// them on each architecture.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "x86",
+        target_arch = "riscv64",
+        target_arch = "riscv32",
+        target_arch = "s390x",
+        target_arch = "loongarch64"
+    )
+))]
+mod sys {
+    pub const O_NONBLOCK: i32 = 0o4000;
+    pub const O_NOCTTY: i32 = 0o400;
+    pub const O_DIRECTORY: i32 = 0o200000;
+    pub const O_NOFOLLOW: i32 = 0o400000;
+    pub const ELOOP: i32 = 40;
+}
+
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "aarch64",
+        target_arch = "arm",
+        target_arch = "powerpc",
+        target_arch = "powerpc64"
+    )
+))]
+mod sys {
+    pub const O_NONBLOCK: i32 = 0o4000;
+    pub const O_NOCTTY: i32 = 0o400;
+    pub const O_DIRECTORY: i32 = 0o40000;
+    pub const O_NOFOLLOW: i32 = 0o100000;
+    pub const ELOOP: i32 = 40;
+}
 
 /// Symbolic links followed before giving up (Linux's own limit).
 const MAX_SYMLINKS: usize = 40;
 
-/// Follows a chain of symbolic links to the file that is really written. A dangling link
-/// resolves to the path it points to (that file is then created).
-pub(crate) fn resolve_symlinks(path: &Path) -> Result<PathBuf, Error> {
-    let mut current = path.to_path_buf();
-    for _ in 0..MAX_SYMLINKS {
-        match fs::symlink_metadata(&current) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let target = fs::read_link(&current)
-                    .map_err(|source| Error::io("read the symbolic link", &current, source))?;
-                current = match current.parent() {
-                    Some(parent) if target.is_relative() => parent.join(target),
-                    _ => target,
-                };
-            }
-            Ok(_) => return Ok(current),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
-            Err(source) => return Err(Error::io("inspect", &current, source)),
-        }
-    }
-    Err(Error::SymlinkLoop {
-        path: path.to_path_buf(),
+/// Directories created or entered again after a race, at most, in one walk.
+const MAX_RETRIES: usize = 64;
+
+/// The effective user ID (from `/proc/self/status`; the standard library has no `geteuid`).
+pub(crate) fn euid() -> u32 {
+    static EUID: OnceLock<u32> = OnceLock::new();
+    *EUID.get_or_init(|| {
+        fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+                line.split_whitespace().nth(2)?.parse().ok()
+            })
+            // Unknown: trust nobody but root (the strictest answer for the rules below).
+            .unwrap_or(u32::MAX)
     })
 }
 
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
+/// `name` inside the opened directory `dir`, as a path the kernel resolves through the
+/// descriptor (see the module documentation).
+fn at(dir: &File, name: &OsStr) -> PathBuf {
+    let mut path = OsString::from(format!("/proc/self/fd/{}/", dir.as_raw_fd()));
+    path.push(name);
+    PathBuf::from(path)
+}
+
+fn open_flags(options: &mut OpenOptions, flags: i32) -> &mut OpenOptions {
+    options.custom_flags(flags)
+}
+
+fn open_dir(path: &Path) -> io::Result<File> {
+    open_flags(
+        OpenOptions::new().read(true),
+        sys::O_DIRECTORY | sys::O_NOFOLLOW | sys::O_NONBLOCK,
+    )
+    .open(path)
+}
+
+fn is_eloop(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(sys::ELOOP)
+}
+
+/// What a file that is not regular is, for messages.
+pub(crate) fn kind_of(meta: &Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
     }
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = OsString::from(path.as_os_str());
-    name.push(suffix);
-    PathBuf::from(name)
+/// Writable by its owner alone (no group or other write permission).
+fn owner_only_writes(dir: &Metadata) -> bool {
+    dir.mode() & 0o022 == 0
+}
+
+/// The rule for following a symbolic link (in the spirit of the kernel's `protected_symlinks`,
+/// stricter): the link belongs to the running user or to root, or the directory holding it
+/// belongs to the running user or to root and no one else can write it.
+fn link_trusted(link: &Metadata, dir: &Metadata, euid: u32) -> bool {
+    [euid, 0].contains(&link.uid()) || ([euid, 0].contains(&dir.uid()) && owner_only_writes(dir))
+}
+
+/// The directory belongs to `uid`, and no one else (but root) can write it: it is that user's
+/// own place, and only they or root can have put a file there.
+fn dir_private_to(dir: &Metadata, uid: u32) -> bool {
+    dir.uid() == uid && owner_only_writes(dir)
+}
+
+/// The user name of `uid` from `/etc/passwd`, if any.
+pub(crate) fn user_name(uid: u32) -> Option<String> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_owned())
+    })
+}
+
+/// Where a path leads: the directory holding the file, opened, and the file's name in it.
+pub(crate) struct Located {
+    /// The path as given (for messages).
+    given: PathBuf,
+    /// The directory holding the file; every later step goes through this descriptor.
+    dir: File,
+    /// The directory's path as resolved (for messages).
+    dir_path: PathBuf,
+    /// `dir` as opened.
+    dir_meta: Metadata,
+    name: OsString,
+    /// The entry as found (not followed), `None` when missing.
+    entry: Option<Metadata>,
+}
+
+impl Located {
+    /// The resolved path of the file (for messages).
+    fn resolved(&self) -> PathBuf {
+        self.dir_path.join(&self.name)
+    }
+
+    fn path_of(&self, name: &OsStr) -> PathBuf {
+        at(&self.dir, name)
+    }
+
+    fn shown_of(&self, name: &OsStr) -> PathBuf {
+        self.dir_path.join(name)
+    }
+
+    fn not_regular(&self, kind: &'static str) -> Error {
+        let resolved = self.resolved();
+        Error::NotRegular {
+            target: (resolved != self.given).then_some(resolved),
+            path: self.given.clone(),
+            kind,
+        }
+    }
+
+    fn foreign(&self, owner: u32, reason: ForeignReason) -> Error {
+        Error::ForeignOwner {
+            path: self.given.clone(),
+            uid: owner,
+            user: user_name(owner),
+            dir: self.dir_path.clone(),
+            reason,
+        }
+    }
+
+    /// A file whose owner is the running user or root, or owns its directory alone, may be
+    /// read: no one else can have planted it.
+    fn check_readable(&self, file: &Metadata) -> Result<(), Error> {
+        let owner = file.uid();
+        if [euid(), 0].contains(&owner) || dir_private_to(&self.dir_meta, owner) {
+            return Ok(());
+        }
+        Err(self.foreign(owner, ForeignReason::Planted))
+    }
+
+    /// Who owns the result: `None` for the running user; the file's owner and group when root
+    /// writes a user's own file (see [`ForeignReason`] for the refusals).
+    fn owner_for_write(&self, file: &Metadata) -> Result<Option<(u32, u32)>, Error> {
+        let (owner, me) = (file.uid(), euid());
+        if owner == me {
+            return Ok((me == 0).then_some((owner, file.gid())));
+        }
+        if !dir_private_to(&self.dir_meta, owner) {
+            return Err(self.foreign(owner, ForeignReason::Planted));
+        }
+        if me != 0 {
+            return Err(self.foreign(owner, ForeignReason::NotRoot));
+        }
+        Ok(Some((owner, file.gid())))
+    }
+}
+
+enum Part {
+    Root,
+    Up,
+    Name(OsString),
+}
+
+fn parts(path: &Path) -> Vec<Part> {
+    path.components()
+        .filter_map(|c| match c {
+            Component::RootDir => Some(Part::Root),
+            Component::ParentDir => Some(Part::Up),
+            Component::Normal(name) => Some(Part::Name(name.to_owned())),
+            Component::CurDir | Component::Prefix(_) => None,
+        })
+        .collect()
+}
+
+/// Walks `path` from `/`, one component at a time through directory descriptors, following
+/// symbolic links only when [`link_trusted`]. With `create`, missing directories are created
+/// (mode 0700); without, a missing directory or one that is a file gives `None` (no file can
+/// be there).
+pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error> {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|source| Error::io("find the current directory for", path, source))?
+            .join(path)
+    };
+    let proc_fd = Path::new("/proc/self/fd");
+    if !proc_fd.is_dir() {
+        let source = io::Error::new(io::ErrorKind::NotFound, "/proc is not mounted");
+        return Err(Error::io("reach /proc/self/fd to open", path, source));
+    }
+    let me = euid();
+    let inspect = |shown: &Path, source: io::Error| Error::io("inspect", shown, source);
+    let root = |shown: &Path| -> Result<(File, Metadata), Error> {
+        let dir = open_dir(Path::new("/")).map_err(|e| inspect(shown, e))?;
+        let meta = dir.metadata().map_err(|e| inspect(shown, e))?;
+        Ok((dir, meta))
+    };
+    let mut todo: Vec<Part> = parts(&absolute);
+    todo.reverse();
+    let (mut dir, mut dir_meta) = root(path)?;
+    let mut dir_path = PathBuf::from("/");
+    let mut links = 0;
+    let mut retries = 0;
+    while let Some(part) = todo.pop() {
+        let last = todo.is_empty();
+        let name = match part {
+            Part::Root => {
+                (dir, dir_meta) = root(path)?;
+                dir_path = PathBuf::from("/");
+                continue;
+            }
+            Part::Up => {
+                let up = at(&dir, OsStr::new(".."));
+                dir = open_dir(&up).map_err(|e| inspect(&dir_path, e))?;
+                dir_meta = dir.metadata().map_err(|e| inspect(&dir_path, e))?;
+                dir_path.pop();
+                continue;
+            }
+            Part::Name(name) => name,
+        };
+        let entry_path = at(&dir, &name);
+        let shown = dir_path.join(&name);
+        match fs::symlink_metadata(&entry_path) {
+            Ok(link) if link.file_type().is_symlink() => {
+                links += 1;
+                if links > MAX_SYMLINKS {
+                    return Err(Error::SymlinkLoop {
+                        path: path.to_path_buf(),
+                    });
+                }
+                if !link_trusted(&link, &dir_meta, me) {
+                    return Err(Error::UntrustedSymlink {
+                        link: shown,
+                        uid: link.uid(),
+                        user: user_name(link.uid()),
+                        dir: dir_path.clone(),
+                    });
+                }
+                let target = fs::read_link(&entry_path)
+                    .map_err(|source| Error::io("read the symbolic link", &shown, source))?;
+                // A link cannot change; the same inode, still trusted, is the same link.
+                let again = fs::symlink_metadata(&entry_path).map_err(|e| inspect(&shown, e))?;
+                if (again.dev(), again.ino()) != (link.dev(), link.ino())
+                    || !link_trusted(&again, &dir_meta, me)
+                {
+                    return Err(Error::Changed { path: shown });
+                }
+                let mut more = parts(&target);
+                more.reverse();
+                todo.extend(more);
+            }
+            Ok(entry) if last => {
+                return Ok(Some(Located {
+                    given: path.to_path_buf(),
+                    dir,
+                    dir_path,
+                    dir_meta,
+                    name,
+                    entry: Some(entry),
+                }))
+            }
+            Ok(entry) if entry.is_dir() => {
+                let opened = open_dir(&entry_path).map_err(|e| {
+                    if is_eloop(&e) {
+                        Error::Changed {
+                            path: shown.clone(),
+                        }
+                    } else {
+                        inspect(&shown, e)
+                    }
+                })?;
+                let meta = opened.metadata().map_err(|e| inspect(&shown, e))?;
+                if (meta.dev(), meta.ino()) != (entry.dev(), entry.ino()) {
+                    return Err(Error::Changed { path: shown });
+                }
+                dir = opened;
+                dir_meta = meta;
+                dir_path = shown;
+            }
+            Ok(_) if !create => return Ok(None),
+            Ok(_) => {
+                let source = io::Error::from(io::ErrorKind::NotADirectory);
+                return Err(inspect(path, source));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && last => {
+                return Ok(Some(Located {
+                    given: path.to_path_buf(),
+                    dir,
+                    dir_path,
+                    dir_meta,
+                    name,
+                    entry: None,
+                }))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !create => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                retries += 1;
+                if retries > MAX_RETRIES {
+                    return Err(Error::Changed { path: shown });
+                }
+                match fs::DirBuilder::new().mode(0o700).create(&entry_path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(source) => return Err(Error::io("create the directory", &shown, source)),
+                }
+                // Enter it (or whatever raced in) through the same checks.
+                todo.push(Part::Name(name));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory && !create => return Ok(None),
+            Err(source) => return Err(inspect(&shown, source)),
+        }
+    }
+    // The path ends at a directory ("/", "..").
+    let source = io::Error::from(io::ErrorKind::IsADirectory);
+    Err(Error::io("use as a file", path, source))
+}
+
+/// Opens the located file for reading, only if it is a regular file (checked on the opened
+/// descriptor, so nothing can be swapped in between), without following a link and without
+/// blocking on a FIFO; `None` when it does not exist.
+fn open_regular(loc: &Located) -> Result<Option<(File, Metadata)>, Error> {
+    match &loc.entry {
+        None => return Ok(None),
+        Some(entry) if !entry.is_file() => return Err(loc.not_regular(kind_of(entry))),
+        Some(_) => {}
+    }
+    let opened = open_flags(
+        OpenOptions::new().read(true),
+        sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
+    )
+    .open(loc.path_of(&loc.name));
+    let file = match opened {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if is_eloop(&e) => {
+            return Err(Error::Changed {
+                path: loc.resolved(),
+            })
+        }
+        Err(source) => return Err(Error::io("open", &loc.given, source)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|source| Error::io("inspect", &loc.given, source))?;
+    if !meta.is_file() {
+        return Err(loc.not_regular(kind_of(&meta)));
+    }
+    Ok(Some((file, meta)))
+}
+
+/// The whole file, at most [`MAX_FILE_SIZE`] bytes (more is refused, never read).
+fn read_bounded(loc: &Located, file: File, meta: &Metadata) -> Result<Vec<u8>, Error> {
+    let too_large = || Error::TooLarge {
+        path: loc.given.clone(),
+        limit: MAX_FILE_SIZE,
+    };
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::io("read", &loc.given, source))?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The file's bytes for a reader (no lock): `None` if it or its directory does not exist.
+pub(crate) fn read_file(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    let Some(loc) = locate(path, false)? else {
+        return Ok(None);
+    };
+    let Some((file, meta)) = open_regular(&loc)? else {
+        return Ok(None);
+    };
+    loc.check_readable(&meta)?;
+    read_bounded(&loc, file, &meta).map(Some)
+}
+
+/// Everything a write would check before changing anything, creating nothing: the path, the
+/// kind and the owner of the file, and a lock that some other process keeps held (waited for
+/// `lock_timeout` at most, then released at once).
+pub(crate) fn check_writable(path: &Path, lock_timeout: Duration) -> Result<(), Error> {
+    let Some(loc) = locate(path, false)? else {
+        return Ok(());
+    };
+    if let Some(entry) = &loc.entry {
+        if !entry.is_file() {
+            return Err(loc.not_regular(kind_of(entry)));
+        }
+        loc.owner_for_write(entry)?;
+    }
+    if let Some(lock) = open_lock(&loc, false)? {
+        wait_for_lock(&lock, &loc.shown_of(&lock_name(&loc.name)), lock_timeout)?;
+        let _ = lock.unlock();
+    }
+    Ok(())
+}
+
+fn lock_name(name: &OsStr) -> OsString {
+    let mut lock = name.to_owned();
+    lock.push(".lock");
+    lock
+}
+
+/// Opens `<name>.lock` beside the file without following a link (a link or anything but a
+/// regular file is refused); `create` makes it (mode 0600) when missing, else `None`.
+fn open_lock(loc: &Located, create: bool) -> Result<Option<File>, Error> {
+    let name = lock_name(&loc.name);
+    let shown = loc.shown_of(&name);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(create).mode(0o600);
+    let opened = open_flags(
+        &mut options,
+        sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
+    )
+    .open(loc.path_of(&name));
+    let lock = match opened {
+        Ok(lock) => lock,
+        Err(e) if !create && e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if is_eloop(&e) => {
+            return Err(Error::BadLock {
+                path: shown,
+                kind: "a symbolic link",
+            })
+        }
+        Err(source) => return Err(Error::io("open the lock file", &shown, source)),
+    };
+    let meta = lock
+        .metadata()
+        .map_err(|source| Error::io("inspect", &shown, source))?;
+    if !meta.is_file() {
+        return Err(Error::BadLock {
+            path: shown,
+            kind: kind_of(&meta),
+        });
+    }
+    Ok(Some(lock))
+}
+
+/// Takes the exclusive lock, polling (10 ms, doubling to 200 ms) until `timeout` has passed.
+fn wait_for_lock(lock: &File, shown: &Path, timeout: Duration) -> Result<(), Error> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(Error::io("lock", shown, source));
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Err(Error::LockTimeout {
+                path: shown.to_path_buf(),
+                timeout,
+            });
+        }
+        std::thread::sleep(pause.min(timeout - waited));
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
 }
 
 /// `.<file name>.tmp-`: temporary files of the target start with this.
-fn temp_prefix(target: &Path) -> Vec<u8> {
+fn temp_prefix(name: &OsStr) -> Vec<u8> {
     let mut prefix = b".".to_vec();
-    if let Some(name) = target.file_name() {
-        prefix.extend_from_slice(name.as_encoded_bytes());
-    }
+    prefix.extend_from_slice(name.as_bytes());
     prefix.extend_from_slice(b".tmp-");
     prefix
 }
@@ -82,84 +575,49 @@ impl Drop for TempGuard {
     }
 }
 
-#[cfg(unix)]
-fn create_dir_all_private(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_dir_all_private(dir: &Path) -> io::Result<()> {
-    fs::DirBuilder::new().recursive(true).create(dir)
-}
-
-fn private_options(options: &mut OpenOptions) -> &mut OpenOptions {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-}
-
-/// Mode 0600 whatever the umask, and the old file's owner and group if they differ from ours
-/// (possible only as root; a failure is an error rather than a silent change of owner).
-#[cfg(unix)]
+/// Mode 0600 whatever the umask, and the owner decided by [`Located::owner_for_write`] (a
+/// failure is an error rather than a silent change of owner).
 fn set_private_mode_and_owner(
     file: &File,
-    old: Option<&fs::Metadata>,
+    owner: Option<(u32, u32)>,
 ) -> Result<(), (&'static str, io::Error)> {
-    use std::os::unix::fs::{fchown, MetadataExt, PermissionsExt};
     file.set_permissions(fs::Permissions::from_mode(0o600))
         .map_err(|e| ("set the mode of", e))?;
-    if let Some(old) = old {
+    if let Some((uid, gid)) = owner {
         let new = file.metadata().map_err(|e| ("inspect", e))?;
-        if (new.uid(), new.gid()) != (old.uid(), old.gid()) {
-            fchown(file, Some(old.uid()), Some(old.gid())).map_err(|e| ("set the owner of", e))?;
+        if (new.uid(), new.gid()) != (uid, gid) {
+            fchown(file, Some(uid), Some(gid)).map_err(|e| ("set the owner of", e))?;
         }
     }
     Ok(())
 }
 
-#[cfg(not(unix))]
-fn set_private_mode_and_owner(
-    _file: &File,
-    _old: Option<&fs::Metadata>,
-) -> Result<(), (&'static str, io::Error)> {
-    Ok(())
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
-}
-
-/// Removes temporary files a crashed writer left behind. Only called with the lock held: every
-/// writer holds it while its temporary file exists, so any such file found now is a leftover.
-fn remove_leftover_temps(dir: &Path, target: &Path) {
-    let prefix = temp_prefix(target);
-    let Ok(entries) = fs::read_dir(dir) else {
+/// Removes temporary files a crashed writer left behind: regular files of the running user
+/// whose names start with the prefix. Only called with the lock held: every writer holds it
+/// while its temporary file exists, so any such file found now is a leftover.
+fn remove_leftover_temps(loc: &Located) {
+    let prefix = temp_prefix(&loc.name);
+    let Ok(entries) = fs::read_dir(loc.path_of(OsStr::new(""))) else {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().as_encoded_bytes().starts_with(&prefix) {
-            let _ = fs::remove_file(entry.path());
+        let name = entry.file_name();
+        if !name.as_bytes().starts_with(&prefix) {
+            continue;
+        }
+        let path = loc.path_of(&name);
+        let ours = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.uid() == euid());
+        if ours {
+            let _ = fs::remove_file(path);
         }
     }
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn create_temp(dir: &Path, target: &Path) -> Result<(File, PathBuf), Error> {
-    let prefix = String::from_utf8_lossy(&temp_prefix(target)).into_owned();
+/// A new temporary file beside the target: `O_EXCL` (never an existing file or link), mode 0600.
+fn create_temp(loc: &Located) -> Result<(File, PathBuf, PathBuf), Error> {
+    let prefix = String::from_utf8_lossy(&temp_prefix(&loc.name)).into_owned();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -167,16 +625,19 @@ fn create_temp(dir: &Path, target: &Path) -> Result<(File, PathBuf), Error> {
     let mut last_error = None;
     for _ in 0..16 {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!("{prefix}{}-{n}-{nanos:09}", std::process::id()));
-        match private_options(OpenOptions::new().write(true).create_new(true)).open(&path) {
-            Ok(file) => return Ok((file, path)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some((e, path)),
-            Err(source) => return Err(Error::io("create the temporary file", &path, source)),
+        let name = OsString::from(format!("{prefix}{}-{n}-{nanos:09}", std::process::id()));
+        let (path, shown) = (loc.path_of(&name), loc.shown_of(&name));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true).mode(0o600);
+        match open_flags(&mut options, sys::O_NOFOLLOW | sys::O_NOCTTY).open(&path) {
+            Ok(file) => return Ok((file, path, shown)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some((e, shown)),
+            Err(source) => return Err(Error::io("create the temporary file", &shown, source)),
         }
     }
     let (source, path) = match last_error {
         Some(found) => found,
-        None => (io::Error::other("no name tried"), dir.to_path_buf()),
+        None => (io::Error::other("no name tried"), loc.dir_path.clone()),
     };
     Err(Error::io("create the temporary file", &path, source))
 }
@@ -186,60 +647,66 @@ fn create_temp(dir: &Path, target: &Path) -> Result<(File, PathBuf), Error> {
 pub(crate) fn locked_replace<T>(
     path: &Path,
     hook: Option<&StepHook>,
+    lock_timeout: Duration,
     compute: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, T), Error>,
 ) -> Result<T, Error> {
-    let target = resolve_symlinks(path)?;
-    let dir = parent_dir(&target);
-    if !dir.is_dir() {
-        create_dir_all_private(&dir)
-            .map_err(|source| Error::io("create the directory", &dir, source))?;
+    let loc = match locate(path, true)? {
+        Some(loc) => loc,
+        None => return Err(Error::Changed { path: path.into() }),
+    };
+    // Refused before the lock file is made: a wrong kind or owner (checked again below, on the
+    // opened file).
+    if let Some(entry) = &loc.entry {
+        if !entry.is_file() {
+            return Err(loc.not_regular(kind_of(entry)));
+        }
+        loc.owner_for_write(entry)?;
     }
 
-    let lock_path = with_suffix(&target, ".lock");
-    let lock = private_options(OpenOptions::new().read(true).write(true).create(true))
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(|source| Error::io("open the lock file", &lock_path, source))?;
-    lock.lock()
-        .map_err(|source| Error::io("lock", &lock_path, source))?;
+    let lock_shown = loc.shown_of(&lock_name(&loc.name));
+    let lock = match open_lock(&loc, true)? {
+        Some(lock) => lock,
+        None => return Err(Error::Changed { path: lock_shown }),
+    };
+    wait_for_lock(&lock, &lock_shown, lock_timeout)?;
     step(hook, Step::Locked);
 
-    let (old, old_meta) = match fs::read(&target) {
-        Ok(bytes) => {
-            let meta =
-                fs::metadata(&target).map_err(|source| Error::io("inspect", &target, source))?;
-            (Some(bytes), Some(meta))
+    let (old, owner) = match open_regular(&loc)? {
+        Some((file, meta)) => {
+            let owner = loc.owner_for_write(&meta)?;
+            (Some(read_bounded(&loc, file, &meta)?), owner)
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => (None, None),
-        Err(source) => return Err(Error::io("read", &target, source)),
+        None => (None, None),
     };
     step(hook, Step::Read);
-    remove_leftover_temps(&dir, &target);
+    remove_leftover_temps(&loc);
 
     let (new, result) = compute(old.as_deref())?;
 
-    let (mut file, temp_path) = create_temp(&dir, &target)?;
+    let (mut file, temp_path, temp_shown) = create_temp(&loc)?;
     let mut guard = TempGuard {
         path: temp_path,
         armed: true,
     };
     file.write_all(&new)
-        .map_err(|source| Error::io("write the temporary file", &guard.path, source))?;
-    set_private_mode_and_owner(&file, old_meta.as_ref())
-        .map_err(|(op, source)| Error::io(op, &guard.path, source))?;
+        .map_err(|source| Error::io("write the temporary file", &temp_shown, source))?;
+    set_private_mode_and_owner(&file, owner)
+        .map_err(|(op, source)| Error::io(op, &temp_shown, source))?;
     step(hook, Step::TempWritten);
 
     file.sync_all()
-        .map_err(|source| Error::io("fsync the temporary file", &guard.path, source))?;
+        .map_err(|source| Error::io("fsync the temporary file", &temp_shown, source))?;
     drop(file);
     step(hook, Step::TempSynced);
 
-    fs::rename(&guard.path, &target)
-        .map_err(|source| Error::io("rename the temporary file over", &target, source))?;
+    fs::rename(&guard.path, loc.path_of(&loc.name))
+        .map_err(|source| Error::io("rename the temporary file over", &loc.given, source))?;
     guard.armed = false;
     step(hook, Step::Renamed);
 
-    sync_dir(&dir).map_err(|source| Error::io("fsync the directory", &dir, source))?;
+    loc.dir
+        .sync_all()
+        .map_err(|source| Error::io("fsync the directory", &loc.dir_path, source))?;
     step(hook, Step::DirSynced);
 
     // Closing the lock file releases the lock too; an explicit unlock just says when.

@@ -70,6 +70,15 @@ impl Delivery {
             .map_err(|e| e.to_string())
     }
 
+    /// Whether the write after the create can go ahead (the file's kind and owner, the links on
+    /// its path, a lock that comes free in time): checked before any change, so that a refused
+    /// write refuses the rotation before a key is deleted or created. Creates nothing.
+    fn check_ready(&self) -> Result<(), Failure> {
+        self.file
+            .check_writable()
+            .map_err(|e| Failure::new(format!("output_profile {}: {e}", self.profile)))
+    }
+
     fn path(&self) -> String {
         self.file.path().display().to_string()
     }
@@ -100,6 +109,9 @@ pub(crate) async fn rotate(
     }
     if ctx.check_mode() {
         return Ok(report(preview(&plan), &plan, delivery.as_ref()));
+    }
+    if let Some(delivery) = delivery.as_ref().filter(|_| plan.create) {
+        delivery.check_ready()?;
     }
     if let Some(lost) = &plan.undelivered {
         keys.delete(lost).await?;

@@ -61,8 +61,9 @@ pub enum Need {
     Call(Option<Box<Slot>>),
 }
 
-/// Decides for each entry, reading its profile; refuses a profile this collection did not write
-/// (before any call).
+/// Decides for each entry, reading its profile; refuses a profile this collection did not write,
+/// and a file the write could not go ahead with (its kind, owner, links or a lock held), before
+/// any call.
 pub fn decide(
     ctx: &Context,
     aws: &AwsOptions,
@@ -90,6 +91,7 @@ pub fn decide(
                 Ok(minted) => Ok(Need::Reused(minted)),
                 Err(refresh_reason) => {
                     kept.check_writable(&output).map_err(named)?;
+                    kept.check_ready().map_err(named)?;
                     Ok(Need::Call(Some(Box::new(Slot {
                         output,
                         request,
