@@ -92,6 +92,10 @@ MODES = ("cached", "standard")
 CACHE_VAR = "rustaws_creds_cache_dir"
 CACHE_NAME = "rustaws-creds"
 
+# The module argument that carries the task's environment on the standard path (the executable
+# takes it out of its arguments: crates/ansible-module/src/args.rs).
+ENVIRONMENT_KEY = "_rustaws_creds_environment"
+
 # The first word of every line the host-side scripts print instead of a module's result.
 MARK = "RUSTAWS_CREDS_DELIVERY"
 
@@ -142,27 +146,38 @@ def shell_path(path):
 
 # --- The commands run on a managed host (POSIX sh, Linux coreutils or busybox).
 #
-# Both start by choosing the digest for the host's platform and checking the cache directory
-# (dir_ok, given `stat -c '%u %f'` of its parent and of itself): it must be a directory of the
-# user running the command that no one else can write; its parent must belong to that user or
-# root and be writable by no one else unless it is sticky (/var/tmp). Nothing in a directory that
-# fails is read, written or run.
+# Other local users may share the directories above the cache (a remote_tmp under /tmp) and
+# rename, replace or link anything they can write, between any two steps. So each command looks
+# the cache directory up by path exactly once: `cd -P` into it, then checks that directory (`.`)
+# and its parent (`..`, as seen from it) with dir_ok, given `stat -c '%u %f'` of both: the
+# directory must belong to the user running the command and be writable by no one else; its parent
+# must belong to that user or root and be writable by no one else unless it is sticky (/var/tmp).
+# Everything after that is relative to the pinned directory, which only its owner can change, and
+# nothing in a directory that fails is read, written or run. (A directory the user cannot enter
+# is checked by path, only to say why it is refused.)
 #
-# The entry's SHA-256 is checked when it is installed; every run then compares its POSIX cksum
-# (a CRC, ten times faster than sha256sum on 4 MiB) with the one recorded at installation in
-# <sha256>.cksum, so that a damaged or truncated entry is caught before it runs. Only the
-# directory's owner can write either file.
+# The run script opens the entry once (fd 3), checks that open file (owner, mode, POSIX cksum)
+# and executes that same file through /proc/self/fd/3, after returning to the directory it
+# started in (the module's working directory, as on the standard path). Its SHA-256 was checked
+# when it was installed; the cksum (a CRC, ten times faster than sha256sum on 4 MiB) recorded then
+# in <sha256>.cksum catches a damaged or truncated entry before it runs. Only the directory's
+# owner can write either file.
+#
+# The cache path: rustaws_creds_cache_dir as a shell word (see shell_path), or remote_tmp
+# expanded exactly as ansible-core's sh shell plugin expands it when it makes its temporary
+# directory (`mkdir -p "`echo <remote_tmp>`"`): by the shell of the user the command runs as, so
+# ~, $HOME, ${USER} and the like are that user's.
 
 _PREAMBLE = """\
 umask 077
-c={cache}
 p=$(uname -sm)
 case "$p" in
 {cases}
 *) echo "{mark} platform $p"; exit 0;;
 esac
-f="$c/$h"
 u=$(id -u)
+c={cache}
+case $c in /?*) ;; *) echo "{mark} nocache $c is not an absolute path"; exit 0;; esac
 dir_ok() {{
   [ $# -ge 4 ] || {{ echo "{mark} nocache"; return 1; }}
   [ $(( 0x$2 & 0xF000 )) -eq 16384 ] && {{ [ "$1" = "$u" ] || [ "$1" = 0 ]; }} &&
@@ -176,32 +191,53 @@ dir_ok() {{
 # Prints the module's result, or one MARK line: "missing <platform>" when the entry must be
 # (re)installed.
 RUN_SCRIPT = _PREAMBLE + """\
+o=$(pwd)
 [ -d "$c" ] || mkdir -p -- "$c" 2>/dev/null || {{ echo "{mark} nocache"; exit 0; }}
-set -- $(stat -c '%u %f' -- "${{c%/*}}" "$c" "$f" 2>/dev/null)
-dir_ok "$@" || exit 0
-[ ! -e "$f.cannot-run" ] || {{ echo "{mark} cannot-run $(head -c 300 "$f.cannot-run")"; exit 0; }}
-[ $# -eq 6 ] && [ "$5" = "$u" ] && [ $(( 0x$6 & 0xF000 )) -eq 32768 ] && [ $(( 0x$6 & 0x12 )) -eq 0 ] &&
-  read -r want 2>/dev/null < "$f.cksum" && [ "$(cksum < "$f")" = "$want" ] || {{ echo "{mark} missing $p"; exit 0; }}
-exec "$f" {module}
+cd -P -- "$c" 2>/dev/null || {{ dir_ok $(stat -c '%u %f' -- "${{c%/*}}" "$c" 2>/dev/null) && echo "{mark} nocache"; exit 0; }}
+dir_ok $(stat -c '%u %f' -- .. . 2>/dev/null) || exit 0
+[ ! -e "./$h.cannot-run" ] || {{ echo "{mark} cannot-run $(head -c 300 "./$h.cannot-run")"; exit 0; }}
+[ -f "./$h" ] && [ ! -h "./$h" ] && {{ command exec 3< "./$h"; }} 2>/dev/null &&
+  set -- $(stat -L -c '%u %f' -- /proc/self/fd/3 2>/dev/null) && [ $# -eq 2 ] && [ "$1" = "$u" ] &&
+  [ $(( 0x$2 & 0xF000 )) -eq 32768 ] && [ $(( 0x$2 & 0x12 )) -eq 0 ] &&
+  read -r want 2>/dev/null < "./$h.cksum" && [ "$(cksum <&3)" = "$want" ] || {{ echo "{mark} missing $p"; exit 0; }}
+cd -- "$o" 2>/dev/null || cd /
+exec /proc/self/fd/3 {module}
 """
 
 # Installs the entry (the run script made the directory); its standard input is the executable.
-# Prints one MARK line.
+# Removes, besides, what earlier installs of other versions left: only names this plugin makes
+# (an entry's 64 hexadecimal digits, with .cksum or .cannot-run; a temporary .<entry>.<pid>, with
+# .cksum, whose process is gone). Anything else in the directory is left alone. Prints one MARK
+# line.
 INSTALL_SCRIPT = _PREAMBLE + """\
-dir_ok $(stat -c '%u %f' -- "${{c%/*}}" "$c" 2>/dev/null) || exit 0
-t="$c/.$h.$$"
-cat > "$t" || {{ rm -f -- "$t"; echo "{mark} nocache could not write $t"; exit 0; }}
-set -- $(sha256sum -- "$t" 2>/dev/null)
-[ "$1" = "$h" ] || {{ rm -f -- "$t"; echo "{mark} corrupt the upload arrived with SHA-256 ${{1:-unknown}}"; exit 0; }}
-chmod 700 "$t"
-if ! e=$("$t" --list-modules 2>&1 >/dev/null); then
-  rm -f -- "$t"; printf '%s' "$e" | head -c 300 > "$f.cannot-run"
-  echo "{mark} cannot-run $(cat "$f.cannot-run")"; exit 0
+cd -P -- "$c" 2>/dev/null || {{ dir_ok $(stat -c '%u %f' -- "${{c%/*}}" "$c" 2>/dev/null) && echo "{mark} nocache"; exit 0; }}
+dir_ok $(stat -c '%u %f' -- .. . 2>/dev/null) || exit 0
+t=".$h.$$"
+cat > "./$t" || {{ rm -f -- "./$t"; echo "{mark} nocache could not write $c/$t"; exit 0; }}
+set -- $(sha256sum -- "./$t" 2>/dev/null)
+[ "$1" = "$h" ] || {{ rm -f -- "./$t"; echo "{mark} corrupt the upload arrived with SHA-256 ${{1:-unknown}}"; exit 0; }}
+chmod 700 "./$t"
+if ! e=$("./$t" --list-modules 2>&1 >/dev/null); then
+  rm -f -- "./$t"; printf '%s' "$e" | head -c 300 > "./$h.cannot-run"
+  echo "{mark} cannot-run $(cat "./$h.cannot-run")"; exit 0
 fi
-cksum < "$t" > "$t.cksum" || {{ rm -f -- "$t" "$t.cksum"; echo "{mark} nocache could not write $t.cksum"; exit 0; }}
-for o in "$c"/*; do case ${{o##*/}} in "$h"|"$h".*) ;; *) rm -f -- "$o";; esac; done
-mv -f -- "$t.cksum" "$f.cksum" && mv -f -- "$t" "$f" && echo "{mark} installed"
+cksum < "./$t" > "./$t.cksum" || {{ rm -f -- "./$t" "./$t.cksum"; echo "{mark} nocache could not write $c/$t.cksum"; exit 0; }}
+for o in * .?*; do
+  case $o in
+  "$h"|"$h".*|."$h".*) ;;
+  {hex}|{hex}.cksum|{hex}.cannot-run) rm -f -- "./$o";;
+  .{hex}.*) q=${{o#.*.}}; q=${{q%.cksum}}
+    case $q in ''|*[!0-9]*) ;; *) [ -d "/proc/$q" ] || rm -f -- "./$o";; esac;;
+  esac
+done
+mv -f -- "./$t.cksum" "./$h.cksum" && mv -f -- "./$t" "./$h" && echo "{mark} installed"
 """
+
+# A glob pattern for an entry's name: 64 lowercase hexadecimal digits.
+HEX64 = "[0-9a-f]" * 64
+
+# Characters that would end or change the `"`echo ...`"` the scripts expand remote_tmp in.
+UNEXPANDABLE = ("`", '"', "\\", "\n", "\0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,9 +279,7 @@ class ActionModule(ActionBase):
             data = self._run_fast()
         except Fallback as e:
             self._announce_fallback(e)
-            data = self._execute_module(
-                module_args=plain_args(self._task.args), task_vars=task_vars, wrap_async=wrap_async
-            )
+            data = self._run_standard(task_vars, wrap_async)
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
         return merge_hash(result, data)
@@ -304,6 +338,37 @@ class ActionModule(ActionBase):
         else:
             display.vvv(msg, host=self._play_context.remote_addr)
 
+    # --- the standard path
+
+    def _run_standard(self, task_vars, wrap_async):
+        """ansible-core's _execute_module, except for the task's environment: the standard path
+        puts it on the module's command line, which every user of the host can read (in /proc)
+        and -vvv prints. It travels instead in the module's arguments under ENVIRONMENT_KEY, in
+        the args file in ansible-core's private temporary directory; the executable takes it out
+        of its arguments and sets it before anything reads either. The task's environment is empty
+        for that one call (ANSIBLE_ASYNC_DIR, which _execute_module adds for async, stays on the
+        command line) and restored afterwards; except for an async task, whose polling and cleanup
+        (ansible-core's async_status, run by the task executor with the same task) would put it on
+        their own command lines: it stays empty, and the job's status needs none of it."""
+        module_args = dict(plain_args(self._task.args))
+        environment = self._task_environment()
+        if not environment:
+            return self._execute_module(module_args=module_args, task_vars=task_vars, wrap_async=wrap_async)
+        module_args[ENVIRONMENT_KEY] = environment
+        saved = self._task.environment
+        self._task.environment = []
+        try:
+            return self._execute_module(module_args=module_args, task_vars=task_vars, wrap_async=wrap_async)
+        finally:
+            if not self._task.async_val:
+                self._task.environment = saved
+
+    def _task_environment(self):
+        """The task's `environment:`, templated and merged as ansible-core does, as strings."""
+        environment = {}
+        self._compute_environment_string(raw_environment_out=environment)
+        return {to_text(k): to_text(v) for k, v in environment.items()}
+
     # --- the fast path
 
     def _run_fast(self):
@@ -325,9 +390,7 @@ class ActionModule(ActionBase):
         module_args = plain_args(self._task.args).copy()
         # _ansible_module_name is the action as the task wrote it, as on the standard path.
         self._update_module_args(self._task.action, module_args, self._vars)
-        environment = {}
-        self._compute_environment_string(raw_environment_out=environment)
-        invocation = {"args": module_args, "environment": {k: to_text(v) for k, v in environment.items()}}
+        invocation = {"args": module_args, "environment": self._task_environment()}
         if get_module_encoder is None:
             return json.dumps(invocation).encode()
         return json.dumps(invocation, cls=get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)).encode()
@@ -361,7 +424,7 @@ class ActionModule(ActionBase):
 
     def _script(self, template, module, builds):
         cases = "\n".join(f"{shlex.quote(b.uname)}) h={b.sha256};;" for b in builds)
-        script = template.format(cache=self._cache_dir, cases=cases, mark=MARK, module=module)
+        script = template.format(cache=self._cache_dir, cases=cases, mark=MARK, module=module, hex=HEX64)
         # ansible-core appends " && sleep 0" to the command: it must join the last line.
         return script.rstrip("\n")
 
@@ -403,14 +466,27 @@ class ActionModule(ActionBase):
         if mark.kind == "unsafe":
             raise Fallback(f"the cache is not safe to use: {mark.detail}", warn=True)
         if mark.kind == "nocache":
-            raise Fallback(f"no cache directory can be made ({self._cache_dir}) {mark.detail}".strip())
+            raise Fallback(f"no cache directory can be made ({self._cache_shown}) {mark.detail}".strip())
         if mark.kind == "cannot-run":
-            raise Fallback(f"the executable cannot run from {self._cache_dir}: {mark.detail}")
+            raise Fallback(f"the executable cannot run from {self._cache_shown}: {mark.detail}")
         raise Fallback(f"the cache could not be used: {mark.kind} {mark.detail}".strip(), warn=True)
 
     @functools.cached_property
+    def _cache_shown(self):
+        """The cache directory as configured, for messages."""
+        configured = self._setting(CACHE_VAR)
+        if configured:
+            return str(configured)
+        return f"{self._connection._shell.get_option('remote_tmp').rstrip('/')}/{CACHE_NAME}"
+
+    @functools.cached_property
     def _cache_dir(self):
-        """The cache directory on the host, as a shell word."""
+        """The cache directory on the host, as a shell word: rustaws_creds_cache_dir quoted, or
+        <remote_tmp>/rustaws-creds with remote_tmp expanded on the host as ansible-core's sh shell
+        plugin expands it in mkdtemp, `"`echo <remote_tmp>`"`: tilde, parameter and command
+        substitution, by the user the command runs as (so `/tmp/.ansible-${USER}/tmp` is each
+        user's own). A remote_tmp with a character that would end that word takes the standard
+        path, which expands it itself."""
         configured = self._setting(CACHE_VAR)
         if configured:
             path = shell_path(str(configured))
@@ -420,10 +496,9 @@ class ActionModule(ActionBase):
                 )
             return path
         remote_tmp = self._connection._shell.get_option("remote_tmp")
-        path = shell_path(f"{remote_tmp.rstrip('/')}/{CACHE_NAME}")
-        if path is None:
-            raise Fallback(f"remote_tmp {remote_tmp!r} is not an absolute path or one under ~/")
-        return path
+        if not remote_tmp or any(ch in remote_tmp for ch in UNEXPANDABLE):
+            raise Fallback(f"remote_tmp {remote_tmp!r} holds a character the cache path cannot be expanded with")
+        return f'"`echo {remote_tmp}`"/{CACHE_NAME}'
 
     # --- the result, as ansible-core's _execute_module makes it
 

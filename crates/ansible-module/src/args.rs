@@ -8,7 +8,9 @@ use std::io::Read;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArgsSource {
     /// Ansible's standard way: the args file whose path is argv[1] of `AnsiballZ_<module>`
-    /// (None when the program was started without one).
+    /// (None when the program was started without one). When the action plugin sends a task
+    /// there, the task's environment is in the arguments under [`ENVIRONMENT_KEY`] rather than on
+    /// the command line: taken out of the arguments and set as the invocation's is.
     File(Option<std::ffi::OsString>),
     /// The collection's action plugin: an invocation on standard input, the JSON object
     /// `{"args": {options}, "environment": {name: value}}` ("environment" optional). The
@@ -22,7 +24,12 @@ impl ArgsSource {
     /// The options object; the error is a complete failure message.
     pub fn read(self) -> Result<Map<String, Value>, String> {
         match self {
-            ArgsSource::File(path) => read_args_file(path),
+            ArgsSource::File(path) => {
+                let mut args = read_args_file(path)?;
+                let environment = take_environment(&mut args)?;
+                set_environment(&environment);
+                Ok(args)
+            }
             ArgsSource::Stdin => {
                 let mut bytes = Vec::new();
                 std::io::stdin()
@@ -33,9 +40,7 @@ impl ArgsSource {
                     })?;
                 let invocation = parse_invocation(&bytes)
                     .map_err(|e| format!("The module invocation on standard input {e}"))?;
-                for (name, value) in &invocation.environment {
-                    std::env::set_var(name, value);
-                }
+                set_environment(&invocation.environment);
                 Ok(invocation.args)
             }
         }
@@ -55,8 +60,32 @@ fn parse_invocation(bytes: &[u8]) -> Result<Invocation, String> {
     let invocation: Invocation = serde_json::from_slice(bytes).map_err(|e| {
         format!("is not the JSON object {{\"args\": {{...}}, \"environment\": {{...}}}} it must be ({e})")
     })?;
-    if let Some(bad) = invocation
-        .environment
+    check_environment(&invocation.environment)?;
+    Ok(invocation)
+}
+
+/// The argument under which the action plugin sends the task's environment in an args file
+/// (ansible-core's standard path, which would otherwise put it on the module's command line).
+pub const ENVIRONMENT_KEY: &str = "_rustaws_creds_environment";
+
+/// Takes [`ENVIRONMENT_KEY`] out of an args file's arguments: the environment to set, empty
+/// when the key is absent. The error is a complete failure message.
+fn take_environment(args: &mut Map<String, Value>) -> Result<BTreeMap<String, String>, String> {
+    let Some(value) = args.remove(ENVIRONMENT_KEY) else {
+        return Ok(BTreeMap::new());
+    };
+    let environment: BTreeMap<String, String> = serde_json::from_value(value).map_err(|_| {
+        format!(
+            "The module argument {ENVIRONMENT_KEY} is not the JSON object of strings it must be"
+        )
+    })?;
+    check_environment(&environment)
+        .map_err(|e| format!("The module argument {ENVIRONMENT_KEY} {e}"))?;
+    Ok(environment)
+}
+
+fn check_environment(environment: &BTreeMap<String, String>) -> Result<(), String> {
+    if let Some(bad) = environment
         .keys()
         .find(|k| k.is_empty() || k.contains(['=', '\0']))
     {
@@ -64,10 +93,18 @@ fn parse_invocation(bytes: &[u8]) -> Result<Invocation, String> {
             "names an environment variable {bad:?} that cannot exist"
         ));
     }
-    if invocation.environment.values().any(|v| v.contains('\0')) {
+    if environment.values().any(|v| v.contains('\0')) {
         return Err("holds an environment value with a NUL byte".to_owned());
     }
-    Ok(invocation)
+    Ok(())
+}
+
+/// Sets the task's environment in this process, before anything reads it (the options'
+/// environment fallbacks, the AWS configuration).
+fn set_environment(environment: &BTreeMap<String, String>) {
+    for (name, value) in environment {
+        std::env::set_var(name, value);
+    }
 }
 
 /// Reads and parses the args file named by argv[1]; the error is a complete failure message.
@@ -141,6 +178,49 @@ mod tests {
         ] {
             let e = parse_invocation(bad).unwrap_err();
             assert!(!e.is_empty(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_args_file_carries_the_environment_under_its_own_key() {
+        let mut args =
+            obj(json!({"a": 1, ENVIRONMENT_KEY: {"X": "y z", "AWS_REGION": "eu-west-1"}}));
+        let env = take_environment(&mut args).unwrap();
+        assert_eq!(
+            args,
+            obj(json!({"a": 1})),
+            "the key is taken out of the arguments"
+        );
+        assert_eq!(
+            env.into_iter().collect::<Vec<_>>(),
+            [
+                ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
+                ("X".to_owned(), "y z".to_owned())
+            ]
+        );
+        let mut plain = obj(json!({"a": 1}));
+        assert!(take_environment(&mut plain).unwrap().is_empty());
+        assert_eq!(plain, obj(json!({"a": 1})));
+        for (bad, msg) in [
+            (
+                json!([]),
+                "The module argument _rustaws_creds_environment is not the JSON object of strings it must be",
+            ),
+            (
+                json!({"X": 1}),
+                "The module argument _rustaws_creds_environment is not the JSON object of strings it must be",
+            ),
+            (
+                json!({"A=B": "c"}),
+                "The module argument _rustaws_creds_environment names an environment variable \"A=B\" that cannot exist",
+            ),
+            (
+                json!({"X": "a\0b"}),
+                "The module argument _rustaws_creds_environment holds an environment value with a NUL byte",
+            ),
+        ] {
+            let mut args = obj(json!({ ENVIRONMENT_KEY: bad }));
+            assert_eq!(take_environment(&mut args).unwrap_err(), msg);
         }
     }
 
