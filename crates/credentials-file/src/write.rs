@@ -394,20 +394,23 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
     Err(Error::io("use as a file", path, source))
 }
 
-/// Opens the located file for reading, only if it is a regular file (checked on the opened
-/// descriptor, so nothing can be swapped in between), without following a link and without
-/// blocking on a FIFO; `None` when it does not exist.
+/// Opens the located file for reading, only if it is a regular file (looked at afresh, since a
+/// writer runs this with the lock held, and checked again on the opened descriptor, so nothing
+/// can be swapped in between), without following a link and without blocking on a FIFO; `None`
+/// when it does not exist.
 fn open_regular(loc: &Located) -> Result<Option<(File, Metadata)>, Error> {
-    match &loc.entry {
-        None => return Ok(None),
-        Some(entry) if !entry.is_file() => return Err(loc.not_regular(kind_of(entry))),
-        Some(_) => {}
+    let path = loc.path_of(&loc.name);
+    match fs::symlink_metadata(&path) {
+        Ok(entry) if !entry.is_file() => return Err(loc.not_regular(kind_of(&entry))),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(Error::io("inspect", &loc.given, source)),
     }
     let opened = open_flags(
         OpenOptions::new().read(true),
         sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
     )
-    .open(loc.path_of(&loc.name));
+    .open(&path);
     let file = match opened {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),

@@ -315,6 +315,30 @@ fn twenty_threads_lose_no_profile() {
 }
 
 #[test]
+fn twenty_threads_creating_the_file_lose_no_profile() {
+    let dir = TempDir::new("threads-new");
+    let path = dir.path().join("aws").join("credentials");
+    let barrier = Arc::new(Barrier::new(20));
+    let handles: Vec<_> = profiles()
+        .into_iter()
+        .map(|(name, tag)| {
+            let barrier = Arc::clone(&barrier);
+            let path = path.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                CredentialsFile::at(path)
+                    .write_profile(&name, &entries(&tag), WriteOptions::default())
+                    .expect("thread write");
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("thread");
+    }
+    assert_all_present(&path);
+}
+
+#[test]
 fn twenty_processes_lose_no_profile() {
     let dir = TempDir::new("processes");
     let path = dir.path().join("credentials");
