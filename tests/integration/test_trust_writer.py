@@ -196,8 +196,10 @@ def test_a_dangling_lock_link_creates_nothing(session, sts, evil, home, tmp_path
     target = tmp_path / "nologin"
     creds = home / "credentials"
     evil.run("sh", "-c", f"printf '[mine]\\nk = v\\n' > {creds}; ln -s {target} {creds}.lock")
-    refused(session(creds), f"output_profile out: the lock file {creds}.lock is a symbolic link, not a regular file: "
-            "refusing to use it; remove it")
+    msg = f"output_profile out: the lock file {creds}.lock is a symbolic link, not a regular file: refusing to use it; " \
+        "remove it"
+    refused(session(creds), msg)
+    refused(session(creds, check_mode=True), msg)
     assert sts.actions() == [] and not target.exists() and not os.path.lexists(target)
     assert creds.read_text() == "[mine]\nk = v\n"
     # Without the planted link, the user's file is written.

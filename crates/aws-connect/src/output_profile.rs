@@ -227,6 +227,7 @@ pub async fn deliver(
         Err(reason) => reason,
     };
     kept.check_writable(output)?;
+    kept.check_ready()?;
     if ctx.check_mode() {
         let diff = ctx.diff().then(|| kept.diff(None));
         return Ok(with_diff(
@@ -242,7 +243,6 @@ pub async fn deliver(
         ))
         .with("refresh_reason", &reason));
     }
-    kept.check_ready()?;
     let minted = mint(ctx).await?;
     kept.write(output, request, &minted)?;
     let outcome = minted.outcome(true, now);
@@ -340,8 +340,9 @@ impl Kept {
     }
 
     /// Whether the write after the call can go ahead (the file's kind and owner, the links on
-    /// its path, a lock that comes free in time): checked before the call, so that what would
-    /// refuse the write refuses the task before any credentials exist. Creates nothing.
+    /// its path, a lock that comes free in time): checked before the call (and in check mode,
+    /// which then says the run would fail), so that what would refuse the write refuses the
+    /// task before any credentials exist. Creates nothing.
     pub fn check_ready(&self) -> Result<(), Failure> {
         self.file
             .check_writable()

@@ -107,11 +107,11 @@ pub(crate) async fn rotate(
     for warning in &plan.warnings {
         ctx.warn(warning.clone());
     }
-    if ctx.check_mode() {
-        return Ok(report(preview(&plan), &plan, delivery.as_ref()));
-    }
     if let Some(delivery) = delivery.as_ref().filter(|_| plan.create) {
         delivery.check_ready()?;
+    }
+    if ctx.check_mode() {
+        return Ok(report(preview(&plan), &plan, delivery.as_ref()));
     }
     if let Some(lost) = &plan.undelivered {
         keys.delete(lost).await?;
