@@ -671,19 +671,10 @@ impl CredentialsFile {
     }
 
     /// Every profile of the file, in file order, as botocore reads them (`[DEFAULT]` is none);
-    /// empty if the file does not exist.
+    /// empty if the file does not exist. Read as [`CredentialsFile::read_profile`] reads it.
     pub fn read_profiles(&self) -> Result<Vec<StoredProfile>, Error> {
-        let text = match std::fs::read(&self.path) {
-            Ok(text) => text,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Ok(Vec::new())
-            }
-            Err(source) => return Err(Error::io("read", &self.path, source)),
+        let Some(text) = write::read_file(&self.path)? else {
+            return Ok(Vec::new());
         };
         let doc = self.parse(&text, "")?;
         Ok(doc
