@@ -100,6 +100,22 @@ def module_binary(collections_dir):
     return path
 
 
+@pytest.fixture(scope="session")
+def hooked_executable():
+    """A debug build of the executable: the only kind that honours the test hook
+    RUSTAWS_CREDS_TEST_STOP_AT (the shipped release build ignores it). Built here with cargo,
+    from the same tree as the tarball (cargo test has compiled its dependencies already)."""
+    root = HERE.parent.parent
+    proc = subprocess.run(["cargo", "build", "--quiet", "--bin", "rustaws-creds"], cwd=root, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, f"cargo build of the hooked executable failed:\n{proc.stderr}"
+    meta = subprocess.run(["cargo", "metadata", "--no-deps", "--format-version", "1"], cwd=root,
+                          capture_output=True, text=True, timeout=120, check=True)
+    path = pathlib.Path(json.loads(meta.stdout)["target_directory"]) / "debug" / "rustaws-creds"
+    assert os.access(path, os.X_OK), path
+    return path
+
+
 # --------------------------------------------------------------------------------------------
 # Local servers
 
@@ -354,9 +370,11 @@ def run_named_module(collections_dir, env, tmp_path):
     counter = iter(range(10**6))
     modules = collections_dir / "ansible_collections/rustaws/creds/plugins/modules"
 
-    def run(name, args, env=None, **internal):
+    def run(name, args, env=None, executable=None, **internal):
+        """executable: another build of the executable to run the module with (hooked_executable)."""
         path = modules / name
         assert path.exists(), f"{path} is not in the installed collection"
+        argv = [str(executable), name] if executable else [str(path)]
         full_env = _merge_env(base, env)
         assert_network_safe(full_env, args)
         internal.setdefault("module_name", f"rustaws.creds.{name}")
@@ -364,7 +382,7 @@ def run_named_module(collections_dir, env, tmp_path):
         args_file = tmp_path / f"args-{name}-{next(counter)}"
         args_file.write_text(json.dumps(payload))
         try:
-            proc = subprocess.run([str(path), str(args_file)], capture_output=True, text=True, timeout=60,
+            proc = subprocess.run([*argv, str(args_file)], capture_output=True, text=True, timeout=60,
                                   env=full_env, stdin=subprocess.DEVNULL, cwd=tmp_path)
         finally:
             args_file.unlink(missing_ok=True)

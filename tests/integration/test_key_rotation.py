@@ -8,6 +8,8 @@ key's first calls, as IAM's eventual consistency does), and against moto.
 import configparser
 import datetime
 import pathlib
+import re
+import stat
 
 import pytest
 from fake_aws import STS_NS, element
@@ -76,12 +78,12 @@ def rotate(run_named_module, iam, creds_file):
     """rotate(**options) -> result of iam_access_key with the rotation options (signed with a key
     that is not the user's), the profile `alice` of creds_file."""
 
-    def go(env=None, check_mode=False, **options):
+    def go(env=None, check_mode=False, executable=None, **options):
         args = {**SOURCE, "endpoint_url": iam.url, "user_name": USER, "rotate_keys": True, "max_age_days": 90,
                 "verify": True, "retire": "deactivate", "output_profile": "alice",
                 "credentials_file": str(creds_file), **options}
         args = {k: v for k, v in args.items() if v is not None}
-        return run_named_module("iam_access_key", args, env=env, check_mode=check_mode).result
+        return run_named_module("iam_access_key", args, env=env, check_mode=check_mode, executable=executable).result
 
     return go
 
@@ -163,23 +165,36 @@ def test_two_active_keys_at_the_limit_fail_with_no_write_call(rotate, iam):
     assert statuses(iam) == {b.access_key_id: "Inactive", r["access_key_id"]: "Active"}
 
 
-def test_a_failing_profile_write_retires_nothing(rotate, iam, tmp_path):
+def test_a_failing_profile_write_retires_nothing_and_saves_the_secret_unprinted(rotate, iam, tmp_path):
     (old,) = iam.add_user(USER, keys=1)
     iam.age(USER, old.access_key_id, 100)
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where the directory should be\n")
-    r = rotate(credentials_file=str(blocked / "credentials"))
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    r = rotate(credentials_file=str(blocked / "credentials"), env={"HOME": str(home)})
     assert r["failed"], r
     new = r["access_key_id"]
-    assert r["secret_access_key"] == iam.secret_of(new)
-    assert "could not write it to profile [alice]" in r["msg"] and "No key was retired" in r["msg"]
+    saved = pathlib.Path(r["unsaved_credentials_file"])
+    assert saved.parent == home / ".rustaws-creds/unsaved" and saved.name.startswith("alice-"), saved
+    assert r["msg"] == (
+        f"Created access key {new} for user {USER}, but could not write it to profile [alice] of "
+        f"{blocked / 'credentials'}: cannot inspect {blocked / 'credentials'}: not a directory. "
+        f"No key was retired; the new key and its secret were saved to {saved} (mode 0600, that one "
+        "profile); the secret is not in this result.")
+    assert "secret_access_key" not in r and iam.secret_of(new) not in str(r)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600 and stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    kept = profile(saved)
+    assert re.fullmatch("[0-9a-f]{64}", kept.pop("x_rustaws_creds_request")), kept
+    assert kept == {"aws_access_key_id": new, "aws_secret_access_key": iam.secret_of(new),
+                    "x_rustaws_creds_managed": "true"}
     assert statuses(iam) == {old.access_key_id: "Active", new: "Active"}
 
 
-def test_a_run_stopped_after_the_write_is_finished_by_the_next(rotate, iam, creds_file):
+def test_a_run_stopped_after_the_write_is_finished_by_the_next(rotate, iam, creds_file, hooked_executable):
     (old,) = iam.add_user(USER, keys=1)
     iam.age(USER, old.access_key_id, 100)
-    stopped = rotate_raw(rotate, env={"RUSTAWS_CREDS_TEST_STOP_AT": "DirSynced"})
+    stopped = rotate_raw(rotate, hooked_executable, env={"RUSTAWS_CREDS_TEST_STOP_AT": "DirSynced"})
     assert stopped is None
     written = profile(creds_file)["aws_access_key_id"]
     assert statuses(iam) == {old.access_key_id: "Active", written: "Active"}
@@ -191,13 +206,13 @@ def test_a_run_stopped_after_the_write_is_finished_by_the_next(rotate, iam, cred
     assert statuses(iam) == {old.access_key_id: "Inactive", written: "Active"}
 
 
-def test_a_run_stopped_before_the_write_has_its_key_replaced(rotate, iam, creds_file):
+def test_a_run_stopped_before_the_write_has_its_key_replaced(rotate, iam, creds_file, hooked_executable):
     (old,) = iam.add_user(USER, keys=1)
     iam.age(USER, old.access_key_id, 100)
     first = rotate()
     delivered = first["access_key_id"]
     iam.age(USER, delivered, 100)
-    assert rotate_raw(rotate, env={"RUSTAWS_CREDS_TEST_STOP_AT": "Read"}) is None
+    assert rotate_raw(rotate, hooked_executable, env={"RUSTAWS_CREDS_TEST_STOP_AT": "Read"}) is None
     lost = [k for k in statuses(iam) if k not in (old.access_key_id, delivered)]
     assert len(lost) == 1 and profile(creds_file)["aws_access_key_id"] == delivered
     iam.clear()
@@ -239,10 +254,11 @@ def test_without_a_profile_no_key_is_retired_for_one_the_run_did_not_create(rota
     assert statuses(iam) == {old.access_key_id: "Active", young.access_key_id: "Active"}
 
 
-def rotate_raw(rotate, env):
-    """A run that the test hook stops: the process aborts, printing no result."""
+def rotate_raw(rotate, executable, env):
+    """A run that the test hook stops (in the hooked debug build): the process aborts, printing
+    no result."""
     try:
-        rotate(env=env)
+        rotate(env=env, executable=executable)
     except AssertionError as e:  # the protocol check: no JSON line from a stopped process
         assert "expected one line of JSON" in str(e), e
         return None

@@ -396,11 +396,12 @@ def test_a_symlinked_file_is_written_through(run, tmp_path):
 
 @pytest.mark.parametrize("step", STEPS)
 def test_a_writer_stopped_at_each_step_leaves_the_old_or_the_new_file(run_named_module, raw_module, sts, creds_file,
-                                                                      step):
+                                                                      step, hooked_executable):
     creds_file.parent.mkdir()
     creds_file.write_bytes(FIXTURE)
     args = {**SOURCE, "endpoint_url": sts.url, "output_profile": "out", "credentials_file": str(creds_file)}
-    proc = raw_module("sts_session_token", args, env={"RUSTAWS_CREDS_TEST_STOP_AT": step})
+    proc = raw_module("sts_session_token", args, env={"RUSTAWS_CREDS_TEST_STOP_AT": step},
+                      executable=hooked_executable)
     assert proc.returncode != 0
     text = creds_file.read_bytes()
     if STEPS.index(step) < STEPS.index("Renamed"):
@@ -412,6 +413,41 @@ def test_a_writer_stopped_at_each_step_leaves_the_old_or_the_new_file(run_named_
     assert r["changed"] is True
     leftovers = [p.name for p in creds_file.parent.iterdir() if p.name not in ("credentials", "credentials.lock")]
     assert leftovers == []
+
+
+def test_credentials_whose_write_fails_after_the_call_are_saved_not_printed(run_named_module, sts, tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the directory should be\n")
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    args = {**SOURCE, "endpoint_url": sts.url, "output_profile": "out",
+            "credentials_file": str(blocked / "credentials")}
+    run = run_named_module("sts_session_token", args, env={"HOME": str(home)})
+    r = run.result
+    saved = pathlib.Path(r["unsaved_credentials_file"])
+    assert saved.parent == home / ".rustaws-creds/unsaved" and saved.name.startswith("out-"), saved
+    assert r["msg"] == (
+        f"Got new credentials from GetSessionToken but could not write them to profile [out] of "
+        f"{blocked / 'credentials'}: cannot inspect {blocked / 'credentials'}: not a directory. They were "
+        f"saved to {saved} instead (mode 0600, that one profile); they are not in this result.")
+    assert r["failed"] and "sts_creds" not in r and "env" not in r and sts.calls() == ["GetSessionToken"]
+    kept = profile(saved)
+    assert kept["aws_secret_access_key"] not in run.stdout
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600 and stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    # The saved file is a managed profile of its own: the same request is answered from it.
+    sts.clear()
+    again = run_named_module("sts_session_token", {**args, "credentials_file": str(saved)}).result
+    assert again["changed"] is False and sts.calls() == [], again
+    assert again["sts_creds"]["secret_key"] == kept["aws_secret_access_key"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_the_shipped_executable_has_no_test_hook(run_named_module, sts, creds_file, step):
+    """RUSTAWS_CREDS_TEST_STOP_AT stops only debug builds: the shipped one writes the profile."""
+    args = {**SOURCE, "endpoint_url": sts.url, "output_profile": "out", "credentials_file": str(creds_file)}
+    r = run_named_module("sts_session_token", args, env={"RUSTAWS_CREDS_TEST_STOP_AT": step}).result
+    assert r["changed"] is True and not r.get("failed"), r
+    assert profile(creds_file, "out")["x_rustaws_creds_managed"] == "true"
 
 
 def test_a_writer_killed_at_random_moments_never_leaves_a_partial_file(raw_module, sts, creds_file):
@@ -493,13 +529,14 @@ def raw_module(collections_dir, env):
     base = env
     counter = iter(range(10**6))
 
-    def run(name, args, env=None, popen=False):
+    def run(name, args, env=None, popen=False, executable=None):
+        """executable: another build of the executable (hooked_executable) instead of the shipped one."""
         full_env = _merge_env(base, env)
         assert_network_safe(full_env, args)
         payload = {**args, **INTERNAL_ARGS, "_ansible_module_name": f"rustaws.creds.{name}"}
         args_file = pathlib.Path(full_env["ANSIBLE_LOCAL_TEMP"]).parent / f"raw-args-{name}-{next(counter)}"
         args_file.write_text(json.dumps(payload))
-        argv = [str(modules / name), str(args_file)]
+        argv = [str(executable), name, str(args_file)] if executable else [str(modules / name), str(args_file)]
         if popen:
             return subprocess.Popen(argv, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)

@@ -60,6 +60,13 @@ pub fn credentials_file_path(given: Option<&str>) -> PathBuf {
     }
 }
 
+/// Saves credentials whose profile could not be written to a file of their own, in the home
+/// directory of the user the module runs as; returns its path.
+pub fn save_unwritten(profile: &str, entries: &Entries) -> Result<String, credentials_file::Error> {
+    credentials_file::save_unwritten(profile, entries, |v| std::env::var(v).ok(), None)
+        .map(|path| path.display().to_string())
+}
+
 /// `min_ttl` within 0 and the longest credentials STS issues.
 pub fn check_min_ttl(min_ttl: i64) -> Result<(), Failure> {
     if (0..=MAX_MIN_TTL).contains(&min_ttl) {
@@ -349,7 +356,9 @@ impl Kept {
             .map_err(|e| Failure::new(format!("output_profile {}: {e}", self.profile)))
     }
 
-    /// Writes the new credentials; a failure still returns them, since they exist now.
+    /// Writes the new credentials. They exist now, so a failed write does not lose them: they
+    /// are saved to a file of their own (`credentials_file::save_unwritten`), named in the
+    /// failure, and returned in it only when that fails too (failures are printed).
     pub fn write(
         &self,
         output: &OutputOptions,
@@ -371,14 +380,24 @@ impl Kept {
             .write_profile(&self.profile, &entries, options)
             .map(|_| ())
             .map_err(|e| {
-                let failure = Failure::new(format!(
+                let lead = format!(
                     "Got new credentials from {} but could not write them to profile [{}] of \
-                     {}: {e}. They are returned in sts_creds and env.",
+                     {}: {e}.",
                     request.operation,
                     self.profile,
                     self.file.path().display()
-                ));
-                minted.attach_to(failure)
+                );
+                match save_unwritten(&self.profile, &entries) {
+                    Ok(saved) => Failure::new(format!(
+                        "{lead} They were saved to {saved} instead (mode 0600, that one \
+                         profile); they are not in this result."
+                    ))
+                    .with("unsaved_credentials_file", saved),
+                    Err(why) => minted.attach_to(Failure::new(format!(
+                        "{lead} Saving them to a file of their own failed too ({why}), so they \
+                         are returned in sts_creds and env."
+                    ))),
+                }
             })
     }
 

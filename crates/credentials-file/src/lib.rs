@@ -97,7 +97,8 @@
 //! [`CredentialsFile::with_step_hook`] installs a callback run after each [`Step`] (it may panic
 //! to simulate a failure). The environment variable [`STOP_AT_ENV`]
 //! (`RUSTAWS_CREDS_TEST_STOP_AT=<step name>`, e.g. `TempSynced`) makes the process abort at that
-//! step, for end-to-end crash tests. Neither is meant for production use.
+//! step, for end-to-end crash tests, in builds with debug assertions only (cargo's dev and test
+//! profiles): the release build, the one that ships, ignores it.
 
 mod ini;
 mod write;
@@ -116,7 +117,7 @@ pub const MANAGED_KEY: &str = "x_rustaws_creds_managed";
 pub const REQUEST_KEY: &str = "x_rustaws_creds_request";
 /// The key holding what else the caller returned with the credentials (not secret).
 pub const RESULT_KEY: &str = "x_rustaws_creds_result";
-/// Test hook: the process aborts when a write reaches the step of this name.
+/// Test hook: the process aborts when a write reaches the step of this name (debug builds only).
 pub const STOP_AT_ENV: &str = "RUSTAWS_CREDS_TEST_STOP_AT";
 
 const ACCESS_KEY_ID: &str = "aws_access_key_id";
@@ -788,6 +789,47 @@ impl CredentialsFile {
             }
         }
     }
+}
+
+/// Saves credentials that could not be written where they were asked for, so that they are not
+/// lost and need not be printed: a new file of their own holding that one profile,
+/// `~/.rustaws-creds/unsaved/<profile>-<Unix time>-<pid>`, written as every profile is (mode
+/// 0600 in a directory of mode 0700, with the same checks). `home` as in [`default_path`].
+pub fn save_unwritten(
+    profile: &str,
+    entries: &Entries,
+    env: impl Fn(&str) -> Option<String>,
+    home: Option<PathBuf>,
+) -> Result<PathBuf, Error> {
+    let home = home
+        .or_else(|| {
+            env("HOME")
+                .filter(|h| h.starts_with('/'))
+                .map(PathBuf::from)
+        })
+        .ok_or(Error::InvalidValue {
+            key: "HOME",
+            reason: "is not an absolute path: no home directory to save the credentials in",
+        })?;
+    let stem: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let path = home
+        .join(".rustaws-creds")
+        .join("unsaved")
+        .join(format!("{stem}-{seconds}-{}", std::process::id()));
+    CredentialsFile::at(&path).write_profile(profile, entries, WriteOptions::default())?;
+    Ok(path)
 }
 
 /// [`CredentialsFile::read_profile`] on `path`.

@@ -257,6 +257,12 @@ impl NewKey {
             .with_issued("secret_access_key", &self.secret)
             .with_issued("access_key", &self.key)
     }
+    /// The failure with the new key but not its secret (saved elsewhere).
+    fn without_secret(&self, failure: Failure) -> Failure {
+        failure
+            .with_issued("access_key_id", &self.key.access_key_id)
+            .with_issued("access_key", &self.key)
+    }
     fn into_outcome(self) -> Outcome {
         Outcome::changed(true)
             .with_issued("access_key_id", &self.key.access_key_id)

@@ -5,7 +5,9 @@
 use crate::rotation::{plan, Plan, Retire, RotationOptions, Situation};
 use crate::{create, Keys, NewKey, Options};
 use ansible_module::{Context, Failure, Outcome};
-use aws_connect::output_profile::{credentials_file_path, digest, refuse_unmanaged};
+use aws_connect::output_profile::{
+    credentials_file_path, digest, refuse_unmanaged, save_unwritten,
+};
 use aws_sdk_iam::types::StatusType;
 use credentials_file::{CredentialsFile, Entries, StoredProfile, WriteOptions};
 use serde_json::json;
@@ -52,7 +54,14 @@ impl Delivery {
         Some((s.get("aws_access_key_id")?, s.get("aws_secret_access_key")?))
     }
 
-    fn write(&self, keys: &Keys<'_>, new: &NewKey, r: &RotationOptions) -> Result<(), String> {
+    /// Writes the new key; a failure is the reason, and the path of the file of its own the key
+    /// was saved to instead (none if that failed too).
+    fn write(
+        &self,
+        keys: &Keys<'_>,
+        new: &NewKey,
+        r: &RotationOptions,
+    ) -> Result<(), (String, Option<String>)> {
         let entries = Entries {
             access_key_id: new.key.access_key_id.clone(),
             secret_access_key: new.secret.clone(),
@@ -67,7 +76,10 @@ impl Delivery {
         self.file
             .write_profile(&self.profile, &entries, options)
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                let saved = save_unwritten(&self.profile, &entries).ok();
+                (e.to_string(), saved)
+            })
     }
 
     /// Whether the write after the create can go ahead (the file's kind and owner, the links on
@@ -168,16 +180,27 @@ async fn deliver(
         }
     }
     if let Some(delivery) = delivery {
-        if let Err(why) = delivery.write(keys, &new, r) {
-            let msg = format!(
+        if let Err((why, saved)) = delivery.write(keys, &new, r) {
+            let lead = format!(
                 "Created access key {} for user {}, but could not write it to profile [{}] of \
-                 {}: {why}. No key was retired; the new key and its secret are in this result.",
+                 {}: {why}. No key was retired;",
                 new.key.access_key_id,
                 keys.user,
                 delivery.profile,
                 delivery.path()
             );
-            return Err(new.with_failure(Failure::new(msg)));
+            return Err(match saved {
+                Some(saved) => new
+                    .without_secret(Failure::new(format!(
+                    "{lead} the new key and its secret were saved to {saved} (mode 0600, that one \
+                     profile); the secret is not in this result."
+                )))
+                    .with("unsaved_credentials_file", saved),
+                None => new.with_failure(Failure::new(format!(
+                    "{lead} saving the secret to a file of its own failed too, so the new key \
+                     and its secret are in this result."
+                ))),
+            });
         }
     }
     Ok(new)

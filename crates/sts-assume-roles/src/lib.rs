@@ -335,16 +335,25 @@ impl RoleResult {
         slot: Option<Box<kept::Slot>>,
     ) -> Self {
         let refresh_reason = slot.as_ref().map(|s| Some(s.refresh_reason.clone()));
-        let (minted, mut failure) = match result {
+        let (mut minted, mut failure) = match result {
             Ok(minted) => (Some(minted), None),
             Err(f) => (None, Some(f.msg)),
         };
         if let (Some(slot), Some(new)) = (&slot, &minted) {
             if let Err(f) = kept::write(slot, new) {
-                failure = Some(format!(
-                    "got new credentials (in roles), but could not keep them: {}",
-                    f.msg
-                ));
+                // Saved to a file of their own (the message names it), or else left in roles.
+                if f.get("unsaved_credentials_file").is_some() {
+                    minted = None;
+                    failure = Some(format!(
+                        "got new credentials, but could not keep them: {}",
+                        f.msg
+                    ));
+                } else {
+                    failure = Some(format!(
+                        "got new credentials (in roles), but could not keep them: {}",
+                        f.msg
+                    ));
+                }
             }
         }
         RoleResult {
