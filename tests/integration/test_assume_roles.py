@@ -141,3 +141,22 @@ def test_entries_keep_their_credentials_in_their_own_profiles(fan_out, role_sts,
     assert [q.form["RoleArn"].rsplit("/", 1)[-1] for q in role_sts.requests if q.action == "AssumeRole"] == ["app-009"]
     r = fan_out(roles=roles, chain=True, **common)
     assert r["failed"] and r["msg"].startswith("output_profile in entries does not go with chain")
+
+
+def test_an_entry_whose_profile_write_fails_keeps_its_credentials_in_a_file_not_the_result(fan_out, tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the directory should be\n")
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    target = blocked / "credentials"
+    r = fan_out(roles=[{**role(0), "output_profile": "acct-0"}, role(1)], credentials_file=str(target),
+                env={"HOME": str(home)})
+    (saved,) = [p for p in (home / ".rustaws-creds/unsaved").iterdir() if p.suffix != ".lock"]
+    assert saved.name.startswith("acct-0-"), saved
+    assert r["failed"] and list(r["roles"]) == ["app-001"], r
+    assert r["failed_roles"] == {"app-000": (
+        "got new credentials, but could not keep them: Got new credentials from AssumeRole but could not "
+        f"write them to profile [acct-0] of {target}: cannot inspect {target}: not a directory. They were "
+        f"saved to {saved} instead (mode 0600, that one profile); they are not in this result.")}
+    assert r["msg"] == ("1 of 2 roles failed (app-000); failed_roles has each message, roles the credentials "
+                        "of the others")

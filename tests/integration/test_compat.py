@@ -20,6 +20,7 @@ import sys
 
 import pytest
 import yaml
+from play_results import RESULT, results
 from ssh_host import SshHost
 
 from conftest import PLAYBOOKS, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
@@ -33,10 +34,6 @@ VERSIONS = [
 ]
 FAST = re.compile(r"rustaws\.creds: (?:running (\w+) in place|ran (\w+) from the cache)")
 STANDARD = re.compile(r"rustaws\.creds: Ansible's standard path for (\w+): (.*)")
-RESULT = re.compile(r"^(ok|changed|skipping|fatal): \[(\w+)\](?:: [A-Z!]+)?(?: => \(item=[^)]*\))? => ", re.M)
-VOLATILE = {"secret_key", "session_token", "expiration", "request_id", "access_key",
-            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
-            "expires_in", "arn", "user_id"}
 VAULT_PASSWORD = "rustaws-compat-vault"
 
 
@@ -192,19 +189,6 @@ def host(tmp_path_factory):
         yield h
 
 
-def _results(proc):
-    decoder = json.JSONDecoder()
-    return [(m.group(1), _normalised(decoder.raw_decode(proc.stdout, m.end())[0])) for m in RESULT.finditer(proc.stdout)]
-
-
-def _normalised(value):
-    if isinstance(value, dict):
-        return {k: "<volatile>" if k in VOLATILE else _normalised(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normalised(v) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("core", [VERSIONS[0], VERSIONS[-1]], indirect=True)
 def test_a_managed_host_gives_the_same_results_from_the_cache(core, host, env, moto, tmp_path):
     inventory = tmp_path / "inventory"
@@ -220,8 +204,8 @@ def test_a_managed_host_gives_the_same_results_from_the_cache(core, host, env, m
     calls = len(re.findall(r"rustaws\.creds: ran \w+ from the cache", cached))
     standard = runs["standard"].stdout + runs["standard"].stderr
     assert calls >= 8 and len(STANDARD.findall(standard)) == calls
-    assert _results(runs["cached"]) == _results(runs["standard"])
-    assert [s for s, _ in _results(runs["cached"])] == [
+    assert results(runs["cached"].stdout) == results(runs["standard"].stdout)
+    assert [s for s, _ in results(runs["cached"].stdout)] == [
         "changed", "skipping", "changed", "ok", "ok", "ok", "changed", "fatal"]
 
 

@@ -7,7 +7,6 @@ ran is proven with entries that would leave a mark if they ever ran.
 """
 
 import hashlib
-import json
 import pathlib
 import re
 import shutil
@@ -15,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+from play_results import results
 from ssh_host import SshHost
 
 from conftest import PLAYBOOKS, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
@@ -26,9 +26,6 @@ IN_PLACE = re.compile(r"rustaws\.creds: running \w+ in place")
 STANDARD = re.compile(r"rustaws\.creds: Ansible's standard path for \w+: (.*)")
 SSH_EXEC = re.compile(r"SSH: EXEC ssh ")
 PUT = re.compile(r"^<[^>]+> PUT ", re.M)
-RESULT = re.compile(r"^(ok|changed|skipping|fatal): \[(\w+)\](?:: [A-Z!]+)?(?: => \(item=[^)]*\))? => ", re.M)
-VOLATILE = {"secret_key", "session_token", "expiration", "request_id",
-            "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "expires_in"}
 
 
 @pytest.fixture(scope="module")
@@ -351,23 +348,6 @@ def test_async_takes_the_standard_path(play):
 # Both paths give the same results
 
 
-def _results(proc):
-    """Every task's (and loop item's) result as the default callback printed it."""
-    decoder = json.JSONDecoder()
-    return [
-        (m.group(1), _normalised(decoder.raw_decode(proc.stdout, m.end())[0]))
-        for m in RESULT.finditer(proc.stdout)
-    ]
-
-
-def _normalised(value):
-    if isinstance(value, dict):
-        return {k: "<volatile>" if k in VOLATILE else _normalised(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normalised(v) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("target", ["remote", "localhost"])
 def test_every_scenario_gives_the_same_results_on_both_paths(play, cache, target):
     runs = {}
@@ -375,7 +355,7 @@ def test_every_scenario_gives_the_same_results_on_both_paths(play, cache, target
         proc = play.run("delivery_scenarios.yml", "-e", f"target={target}", "--diff", verbosity=1,
                         rustaws_creds_delivery=mode, env={"RUSTAWS_CREDS_DELIVERY": mode})
         runs[mode] = proc
-    cached, standard = (_results(runs[m]) for m in ("cached", "standard"))
+    cached, standard = (results(runs[m].stdout) for m in ("cached", "standard"))
     assert [s for s, _ in cached] == ["changed", "skipping", "changed", "ok", "ok", "ok", "changed", "fatal"]
     assert cached == standard
     hidden = cached[2][1]
