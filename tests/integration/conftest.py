@@ -32,6 +32,7 @@ PLAYBOOKS = HERE / "playbooks"
 sys.path.insert(0, str(HERE.parent / "support"))
 import module_spec  # noqa: E402
 from certificates import CertificateAuthority  # noqa: E402
+from fake_iam import RotationIAM  # noqa: E402
 from fake_role_sts import RoleSTS  # noqa: E402
 from fake_sts import FakeSTS  # noqa: E402
 from moto_server import (  # noqa: E402, F401 (re-exported to the tests)
@@ -178,6 +179,20 @@ class AuthMoto(typing.NamedTuple):
     url: str
     key: IamKey  # a user allowed sts:GetSessionToken
     denied_key: IamKey  # a user with no policy
+
+
+@pytest.fixture(scope="module")
+def iam_server():
+    """The recording IAM stand-in that also answers STS GetCallerIdentity (fake_iam.RotationIAM)."""
+    with RotationIAM() as server:
+        yield server
+
+
+@pytest.fixture
+def iam(iam_server):
+    iam_server.reset()
+    iam_server.refusals = 0
+    return iam_server
 
 
 @pytest.fixture(scope="session")

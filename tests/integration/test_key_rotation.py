@@ -6,71 +6,15 @@ key's first calls, as IAM's eventual consistency does), and against moto.
 """
 
 import configparser
-import datetime
 import pathlib
 import re
 import stat
 
 import pytest
-from fake_aws import STS_NS, element
-from fake_iam import FakeIAM
 
 SOURCE = {"access_key": "AKIAROTATIONSOURCE01", "secret_key": "rotationSourceSecretKey00000000000000001"}
 USER = "alice"
-ACCOUNT = "123456789012"
 WRITES = ("CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey")
-
-
-class RotationIAM(FakeIAM):
-    """FakeIAM whose new keys are created now, and which answers GetCallerIdentity for the keys
-    it issued, refusing each new key's first `refusals` calls with InvalidClientTokenId."""
-
-    refusals = 0
-
-    def reset(self):
-        super().reset()
-        self.refused = {}
-
-    def _create(self, user, access_key_id=None):
-        key = super()._create(user, access_key_id)
-        key.created = datetime.datetime.now(datetime.timezone.utc)
-        return key
-
-    def age(self, user, access_key_id, days):
-        with self.lock:
-            for k in self.users[user]:
-                if k.access_key_id == access_key_id:
-                    k.created = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
-
-    def answer(self, request):
-        if request.action != "GetCallerIdentity":
-            return super().answer(request)
-        with self.lock:
-            owner = next((u for u, keys in self.users.items() for k in keys
-                          if k.access_key_id == request.access_key and k.status == "Active"), None)
-            refused = self.refused.get(request.access_key, 0)
-            if owner is not None and refused < self.refusals:
-                self.refused[request.access_key] = refused + 1
-                owner = None
-        if owner is None:
-            return self.xml_error(403, "InvalidClientTokenId", "The security token included in the request is "
-                                  "invalid.", namespace=STS_NS)
-        result = (element("Arn", f"arn:aws:iam::{ACCOUNT}:user/{owner}") + element("UserId", "AIDAFAKE")
-                  + element("Account", ACCOUNT))
-        return self.xml_result("GetCallerIdentity", result, namespace=STS_NS)
-
-
-@pytest.fixture(scope="module")
-def iam_server():
-    with RotationIAM() as server:
-        yield server
-
-
-@pytest.fixture
-def iam(iam_server):
-    iam_server.reset()
-    iam_server.refusals = 0
-    return iam_server
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ import tempfile
 import pytest
 from fake_role_sts import RoleSTS
 from local_user import LocalUser
-from test_key_rotation import RotationIAM
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (useradd, as become does)")
 
@@ -71,19 +70,6 @@ def sts_server():
 def sts(sts_server):
     sts_server.clear()
     return sts_server
-
-
-@pytest.fixture(scope="module")
-def iam_server():
-    with RotationIAM() as server:
-        yield server
-
-
-@pytest.fixture
-def iam(iam_server):
-    iam_server.reset()
-    iam_server.refusals = 0
-    return iam_server
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import datetime
 import itertools
 from xml.sax.saxutils import escape
 
-from fake_aws import IAM_NS, FakeAWS
+from fake_aws import IAM_NS, STS_NS, FakeAWS, element
 
 # Where the issued keys' creation dates start; a whole minute apart, with milliseconds (AWS
 # sends none; the modules must cut any to whole seconds).
@@ -251,3 +251,46 @@ class FakeIAM(FakeAWS):
         return self.xml_result("GetAccessKeyLastUsed", (
             f"<UserName>{escape(owner)}</UserName><AccessKeyLastUsed>{date}"
             f"<ServiceName>{escape(service)}</ServiceName><Region>{escape(region)}</Region></AccessKeyLastUsed>"))
+
+
+# The account GetCallerIdentity names.
+STS_ACCOUNT = "123456789012"
+
+
+class RotationIAM(FakeIAM):
+    """FakeIAM whose new keys are created now, and which answers GetCallerIdentity for the keys
+    it issued, refusing each new key's first `refusals` calls with InvalidClientTokenId."""
+
+    refusals = 0
+
+    def reset(self):
+        super().reset()
+        self.refused = {}
+
+    def _create(self, user, access_key_id=None):
+        key = super()._create(user, access_key_id)
+        key.created = datetime.datetime.now(datetime.timezone.utc)
+        return key
+
+    def age(self, user, access_key_id, days):
+        with self.lock:
+            for k in self.users[user]:
+                if k.access_key_id == access_key_id:
+                    k.created = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+
+    def answer(self, request):
+        if request.action != "GetCallerIdentity":
+            return super().answer(request)
+        with self.lock:
+            owner = next((u for u, keys in self.users.items() for k in keys
+                          if k.access_key_id == request.access_key and k.status == "Active"), None)
+            refused = self.refused.get(request.access_key, 0)
+            if owner is not None and refused < self.refusals:
+                self.refused[request.access_key] = refused + 1
+                owner = None
+        if owner is None:
+            return self.xml_error(403, "InvalidClientTokenId", "The security token included in the request is "
+                                  "invalid.", namespace=STS_NS)
+        result = (element("Arn", f"arn:aws:iam::{STS_ACCOUNT}:user/{owner}") + element("UserId", "AIDAFAKE")
+                  + element("Account", STS_ACCOUNT))
+        return self.xml_result("GetCallerIdentity", result, namespace=STS_NS)
