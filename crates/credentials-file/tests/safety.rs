@@ -288,17 +288,14 @@ fn assert_all_present(path: &Path) {
     }
 }
 
-#[test]
-fn twenty_threads_lose_no_profile() {
-    let dir = TempDir::new("threads");
-    let path = dir.path().join("credentials");
-    std::fs::write(&path, "[base]\nk = v\n").expect("write");
+/// Twenty threads, released together, each write one of `profiles()` into `path`.
+fn write_from_twenty_threads(path: &Path) {
     let barrier = Arc::new(Barrier::new(20));
     let handles: Vec<_> = profiles()
         .into_iter()
         .map(|(name, tag)| {
             let barrier = Arc::clone(&barrier);
-            let path = path.clone();
+            let path = path.to_path_buf();
             std::thread::spawn(move || {
                 barrier.wait();
                 CredentialsFile::at(path)
@@ -310,6 +307,14 @@ fn twenty_threads_lose_no_profile() {
     for handle in handles {
         handle.join().expect("thread");
     }
+}
+
+#[test]
+fn twenty_threads_lose_no_profile() {
+    let dir = TempDir::new("threads");
+    let path = dir.path().join("credentials");
+    std::fs::write(&path, "[base]\nk = v\n").expect("write");
+    write_from_twenty_threads(&path);
     assert_all_present(&path);
     assert_eq!(listing(dir.path()), ["credentials", "credentials.lock"]);
 }
@@ -318,23 +323,7 @@ fn twenty_threads_lose_no_profile() {
 fn twenty_threads_creating_the_file_lose_no_profile() {
     let dir = TempDir::new("threads-new");
     let path = dir.path().join("aws").join("credentials");
-    let barrier = Arc::new(Barrier::new(20));
-    let handles: Vec<_> = profiles()
-        .into_iter()
-        .map(|(name, tag)| {
-            let barrier = Arc::clone(&barrier);
-            let path = path.clone();
-            std::thread::spawn(move || {
-                barrier.wait();
-                CredentialsFile::at(path)
-                    .write_profile(&name, &entries(&tag), WriteOptions::default())
-                    .expect("thread write");
-            })
-        })
-        .collect();
-    for handle in handles {
-        handle.join().expect("thread");
-    }
+    write_from_twenty_threads(&path);
     assert_all_present(&path);
 }
 

@@ -222,6 +222,18 @@ fn a_lock_file_that_is_a_link_or_a_fifo_is_refused_and_nothing_is_created() {
 // 6. Symbolic links of another user
 
 /// A directory anyone can write (sticky, as /tmp), holding a link owned by `OTHER`.
+/// What a link another user planted in the shared directory `shared` is refused with.
+fn planted_message(link: &Path, shared: &Path) -> String {
+    format!(
+        "refusing to follow the symbolic link {}: it belongs to {}, not to you or root, and {} \
+         is not a directory only you or root can write, so the link may have been planted to \
+         redirect this file. Give the path it points to instead, if that file is meant",
+        link.display(),
+        user_of(OTHER),
+        shared.display()
+    )
+}
+
 fn planted_link(dir: &TempDir, target: &Path) -> (PathBuf, PathBuf) {
     let shared = dir.path().join("shared");
     std::fs::create_dir(&shared).expect("mkdir");
@@ -242,14 +254,7 @@ fn a_link_another_user_planted_is_not_followed() {
     std::fs::write(&victim, "[keep]\nk = v\n").expect("write");
     chmod(&victim, 0o644);
     let (shared, link) = planted_link(&dir, &victim);
-    let expected = format!(
-        "refusing to follow the symbolic link {}: it belongs to {}, not to you or root, and {} \
-         is not a directory only you or root can write, so the link may have been planted to \
-         redirect this file. Give the path it points to instead, if that file is meant",
-        link.display(),
-        user_of(OTHER),
-        shared.display()
-    );
+    let expected = planted_message(&link, &shared);
     assert_eq!(message(write(&link)), expected);
     assert_eq!(
         message(CredentialsFile::at(&link).read_profile("p")),
@@ -299,14 +304,7 @@ fn a_planted_link_on_the_way_to_the_file_is_not_followed_either() {
     std::fs::create_dir(&elsewhere).expect("mkdir");
     let (shared, link) = planted_link(&dir, &elsewhere);
     let path = link.join("credentials");
-    let expected = format!(
-        "refusing to follow the symbolic link {}: it belongs to {}, not to you or root, and {} \
-         is not a directory only you or root can write, so the link may have been planted to \
-         redirect this file. Give the path it points to instead, if that file is meant",
-        link.display(),
-        user_of(OTHER),
-        shared.display()
-    );
+    let expected = planted_message(&link, &shared);
     assert_eq!(message(write(&path)), expected);
     assert!(listing(&elsewhere).is_empty());
 }
