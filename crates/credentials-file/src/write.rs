@@ -26,42 +26,10 @@ use crate::{Error, ForeignReason, Step, StepHook, MAX_FILE_SIZE, STOP_AT_ENV};
 #[cfg(not(target_os = "linux"))]
 compile_error!("credentials-file writes through /proc/self/fd and the Linux open(2) flags");
 
-/// The open(2) flags and errno values the standard library does not name, as Linux defines
-/// them on each architecture.
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "riscv64",
-        target_arch = "riscv32",
-        target_arch = "s390x",
-        target_arch = "loongarch64"
-    )
-))]
+/// The open(2) flags and errno values the standard library does not name, as libc defines them
+/// for the target.
 mod sys {
-    pub const O_NONBLOCK: i32 = 0o4000;
-    pub const O_NOCTTY: i32 = 0o400;
-    pub const O_DIRECTORY: i32 = 0o200000;
-    pub const O_NOFOLLOW: i32 = 0o400000;
-    pub const ELOOP: i32 = 40;
-}
-
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "powerpc",
-        target_arch = "powerpc64"
-    )
-))]
-mod sys {
-    pub const O_NONBLOCK: i32 = 0o4000;
-    pub const O_NOCTTY: i32 = 0o400;
-    pub const O_DIRECTORY: i32 = 0o40000;
-    pub const O_NOFOLLOW: i32 = 0o100000;
-    pub const ELOOP: i32 = 40;
+    pub use libc::{ELOOP, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
 }
 
 /// Symbolic links followed before giving up (Linux's own limit).
