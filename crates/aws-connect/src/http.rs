@@ -25,6 +25,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -118,21 +119,59 @@ fn tls_config(trust: &Trust) -> Result<ClientConfig, String> {
     Ok(config)
 }
 
-/// The system's roots. `SSL_CERT_FILE` / `SSL_CERT_DIR`, when set, are honoured as given.
-/// Otherwise the system's bundle file is enough: it holds what the hashed directory beside it
-/// links to, and reading that directory too costs ~300 files per run (3 ms, 40 % of a run).
+/// The system's roots, read the same way on every platform: the files `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` (a `:`-separated list of directories) name, when either names something that
+/// exists, as OpenSSL reads them; otherwise the system's bundle file alone (it holds what the
+/// hashed directory beside it links to, and reading that directory too costs ~300 files per
+/// run: 3 ms, 40 % of a run); otherwise the system's certificate directories.
 fn system_roots() -> Vec<CertificateDer<'static>> {
-    if !openssl_probe::has_ssl_cert_env_vars() {
-        if let Some(file) = openssl_probe::probe().cert_file {
-            let certs: Vec<_> = CertificateDer::pem_file_iter(&file)
-                .map(|certs| certs.filter_map(Result::ok).collect())
-                .unwrap_or_default();
-            if !certs.is_empty() {
-                return certs;
-            }
-        }
+    let existing = |name| std::env::var_os(name).map(PathBuf::from).filter(|p| p.exists());
+    let file = existing("SSL_CERT_FILE");
+    let dirs: Vec<PathBuf> = std::env::var_os("SSL_CERT_DIR")
+        .map(|d| std::env::split_paths(&d).filter(|p| p.exists()).collect())
+        .unwrap_or_default();
+    if file.is_some() || !dirs.is_empty() {
+        return roots_from(file.as_deref(), &dirs);
     }
-    rustls_native_certs::load_native_certs().certs
+    let certs = roots_from(system_bundle().as_deref(), &[]);
+    if !certs.is_empty() {
+        return certs;
+    }
+    roots_from(None, &openssl_probe::probe().cert_dir)
+}
+
+/// The system's bundle of roots in PEM. On macOS, /etc/ssl/cert.pem: the copy of the system's
+/// roots that macOS keeps for OpenSSL-style clients (curl, LibreSSL); the keychain itself needs
+/// Security.framework, which the macOS builds do not link (docs/platforms.md). Elsewhere, the
+/// file openssl-probe finds (Debian's /etc/ssl/certs/ca-certificates.crt, RHEL's
+/// tls-ca-bundle.pem, ...).
+fn system_bundle() -> Option<PathBuf> {
+    if cfg!(target_os = "macos") {
+        Some(PathBuf::from("/etc/ssl/cert.pem"))
+    } else {
+        openssl_probe::probe().cert_file
+    }
+}
+
+/// Every certificate in `file` and in the files of `dirs`; what cannot be read or parsed is
+/// passed over (a broken system bundle leaves no roots, and every https call then fails naming
+/// the certificate it could not verify).
+fn roots_from(file: Option<&Path>, dirs: &[PathBuf]) -> Vec<CertificateDer<'static>> {
+    let in_dirs = dirs
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.is_file());
+    file.map(Path::to_path_buf)
+        .into_iter()
+        .chain(in_dirs)
+        .flat_map(|path| {
+            CertificateDer::pem_file_iter(path)
+                .map(|certs| certs.filter_map(Result::ok).collect())
+                .unwrap_or_else(|_| Vec::new())
+        })
+        .collect()
 }
 
 /// The SDK's HTTP client, for every client of a run: the module's own and those aws-config
