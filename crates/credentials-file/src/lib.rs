@@ -37,8 +37,9 @@
 //! # Safety of a write
 //!
 //! 1. The path is walked from `/` one component at a time, each directory opened and every
-//!    later step done through that descriptor (`/proc/self/fd/<fd>/<name>`, `openat`-style),
-//!    so a directory or link replaced during the walk cannot move the write elsewhere.
+//!    later step done through that descriptor (`openat(2)`, `fstatat(2)`, `renameat(2)`, …,
+//!    given the directory's descriptor and a name in it), so a directory or link replaced during
+//!    the walk cannot move the write elsewhere.
 //!    Symbolic links (in any component) are followed only when trusted (see "Who is trusted");
 //!    a missing directory is created, mode 0700. The links stay; their target is replaced.
 //! 2. Only a regular file, or none, is used: a directory, device, FIFO or socket (or a link to
@@ -100,6 +101,7 @@
 //! step, for end-to-end crash tests, in builds with debug assertions only (cargo's dev and test
 //! profiles): the release build, the one that ships, ignores it.
 
+mod at;
 mod ini;
 mod write;
 

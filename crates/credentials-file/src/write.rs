@@ -3,34 +3,26 @@
 //! opened, reads bounded, the owner of the result decided, the lock waited for a bounded time,
 //! and the locked, atomic read-modify-write itself.
 //!
-//! Every operation after the walk names its file as `/proc/self/fd/<directory fd>/<name>`: the
-//! kernel resolves that to the directory already opened and checked, never again by its path,
-//! so renaming or replacing a directory on the way (a race) cannot move a write elsewhere. This
-//! is `openat(2)` with the standard library alone (the workspace forbids `unsafe`), and needs
-//! Linux with `/proc` mounted.
+//! Every operation after the walk names its file by the descriptor of the directory holding it
+//! and the file's name in it (`openat(2)` and its kin, in the `at` module): the kernel looks the
+//! name up in the directory already opened and checked, never again along its path, so renaming
+//! or replacing a directory on the way (a race) cannot move a write elsewhere.
 
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::fs::{fchown, DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{fchown, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use rustix::fs::{FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
+
+use crate::at::{self, Status};
 use crate::{Error, ForeignReason, Step, StepHook, MAX_FILE_SIZE, STOP_AT_ENV};
-
-#[cfg(not(target_os = "linux"))]
-compile_error!("credentials-file writes through /proc/self/fd and the Linux open(2) flags");
-
-/// The open(2) flags and errno values the standard library does not name, as libc defines them
-/// for the target.
-mod sys {
-    pub use libc::{ELOOP, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
-}
 
 /// Symbolic links followed before giving up (Linux's own limit).
 const MAX_SYMLINKS: usize = 40;
@@ -38,81 +30,56 @@ const MAX_SYMLINKS: usize = 40;
 /// Directories created or entered again after a race, at most, in one walk.
 const MAX_RETRIES: usize = 64;
 
-/// The effective user ID (from `/proc/self/status`; the standard library has no `geteuid`).
+/// How a file is opened: never through a link in the last component, never becoming the
+/// controlling terminal, never blocking (on a FIFO).
+const SAFE: OFlags = OFlags::NOFOLLOW
+    .union(OFlags::NOCTTY)
+    .union(OFlags::NONBLOCK);
+
+/// Mode 0600, for the files created.
+const PRIVATE: Mode = Mode::RUSR.union(Mode::WUSR);
+
+/// The effective user ID.
 pub(crate) fn euid() -> u32 {
-    static EUID: OnceLock<u32> = OnceLock::new();
-    *EUID.get_or_init(|| {
-        fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|status| {
-                let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-                line.split_whitespace().nth(2)?.parse().ok()
-            })
-            // Unknown: trust nobody but root (the strictest answer for the rules below).
-            .unwrap_or(u32::MAX)
-    })
+    rustix::process::geteuid().as_raw()
 }
 
-/// `name` inside the opened directory `dir`, as a path the kernel resolves through the
-/// descriptor (see the module documentation).
-fn at(dir: &File, name: &OsStr) -> PathBuf {
-    let mut path = OsString::from(format!("/proc/self/fd/{}/", dir.as_raw_fd()));
-    path.push(name);
-    PathBuf::from(path)
-}
-
-fn open_flags(options: &mut OpenOptions, flags: i32) -> &mut OpenOptions {
-    options.custom_flags(flags)
-}
-
-fn open_dir(path: &Path) -> io::Result<File> {
-    open_flags(
-        OpenOptions::new().read(true),
-        sys::O_DIRECTORY | sys::O_NOFOLLOW | sys::O_NONBLOCK,
-    )
-    .open(path)
-}
-
+/// `O_NOFOLLOW` met a symbolic link: `ELOOP` on Linux and macOS alike. (With `O_DIRECTORY` as
+/// well, Linux answers `ENOTDIR` instead, and macOS still `ELOOP`.)
 fn is_eloop(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(sys::ELOOP)
+    e.raw_os_error() == Some(Errno::LOOP.raw_os_error())
 }
 
 /// What a file that is not regular is, for messages.
-pub(crate) fn kind_of(meta: &Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_fifo() {
-        "a named pipe (FIFO)"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
+pub(crate) fn kind_of(meta: &impl Status) -> &'static str {
+    match meta.kind() {
+        FileType::Directory => "a directory",
+        FileType::Symlink => "a symbolic link",
+        FileType::CharacterDevice => "a character device",
+        FileType::BlockDevice => "a block device",
+        FileType::Fifo => "a named pipe (FIFO)",
+        FileType::Socket => "a socket",
+        _ => "not a regular file",
     }
 }
 
 /// Writable by its owner alone (no group or other write permission).
-fn owner_only_writes(dir: &Metadata) -> bool {
-    dir.mode() & 0o022 == 0
+fn owner_only_writes(dir: &impl Status) -> bool {
+    !dir.perms().intersects(Mode::WGRP | Mode::WOTH)
 }
 
 /// The rule for following a symbolic link (in the spirit of the kernel's `protected_symlinks`,
 /// stricter): the link belongs to the running user or to root, or the directory holding it
 /// belongs to the running user or to root and no one else can write it.
-fn link_trusted(link: &Metadata, dir: &Metadata, euid: u32) -> bool {
-    [euid, 0].contains(&link.uid()) || ([euid, 0].contains(&dir.uid()) && owner_only_writes(dir))
+fn link_trusted(link: &impl Status, dir: &impl Status, euid: u32) -> bool {
+    [euid, 0].contains(&link.owner())
+        || ([euid, 0].contains(&dir.owner()) && owner_only_writes(dir))
 }
 
 /// The directory belongs to `uid`, and no one else (but root) can write it: it is that user's
 /// own place, and only they or root can have put a file there.
-fn dir_private_to(dir: &Metadata, uid: u32) -> bool {
-    dir.uid() == uid && owner_only_writes(dir)
+fn dir_private_to(dir: &impl Status, uid: u32) -> bool {
+    dir.owner() == uid && owner_only_writes(dir)
 }
 
 /// The user name of `uid` from `/etc/passwd`, if any.
@@ -138,17 +105,13 @@ pub(crate) struct Located {
     dir_meta: Metadata,
     name: OsString,
     /// The entry as found (not followed), `None` when missing.
-    entry: Option<Metadata>,
+    entry: Option<Stat>,
 }
 
 impl Located {
     /// The resolved path of the file (for messages).
     fn resolved(&self) -> PathBuf {
         self.dir_path.join(&self.name)
-    }
-
-    fn path_of(&self, name: &OsStr) -> PathBuf {
-        at(&self.dir, name)
     }
 
     fn shown_of(&self, name: &OsStr) -> PathBuf {
@@ -176,8 +139,8 @@ impl Located {
 
     /// A file whose owner is the running user or root, or owns its directory alone, may be
     /// read: no one else can have planted it.
-    fn check_readable(&self, file: &Metadata) -> Result<(), Error> {
-        let owner = file.uid();
+    fn check_readable(&self, file: &impl Status) -> Result<(), Error> {
+        let owner = file.owner();
         if [euid(), 0].contains(&owner) || dir_private_to(&self.dir_meta, owner) {
             return Ok(());
         }
@@ -186,10 +149,10 @@ impl Located {
 
     /// Who owns the result: `None` for the running user; the file's owner and group when root
     /// writes a user's own file (see [`ForeignReason`] for the refusals).
-    fn owner_for_write(&self, file: &Metadata) -> Result<Option<(u32, u32)>, Error> {
-        let (owner, me) = (file.uid(), euid());
+    fn owner_for_write(&self, file: &impl Status) -> Result<Option<(u32, u32)>, Error> {
+        let (owner, me) = (file.owner(), euid());
         if owner == me {
-            return Ok((me == 0).then_some((owner, file.gid())));
+            return Ok((me == 0).then_some((owner, file.group())));
         }
         if !dir_private_to(&self.dir_meta, owner) {
             return Err(self.foreign(owner, ForeignReason::Planted));
@@ -197,7 +160,7 @@ impl Located {
         if me != 0 {
             return Err(self.foreign(owner, ForeignReason::NotRoot));
         }
-        Ok(Some((owner, file.gid())))
+        Ok(Some((owner, file.group())))
     }
 }
 
@@ -230,15 +193,10 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
             .map_err(|source| Error::io("find the current directory for", path, source))?
             .join(path)
     };
-    let proc_fd = Path::new("/proc/self/fd");
-    if !proc_fd.is_dir() {
-        let source = io::Error::new(io::ErrorKind::NotFound, "/proc is not mounted");
-        return Err(Error::io("reach /proc/self/fd to open", path, source));
-    }
     let me = euid();
     let inspect = |shown: &Path, source: io::Error| Error::io("inspect", shown, source);
     let root = |shown: &Path| -> Result<(File, Metadata), Error> {
-        let dir = open_dir(Path::new("/")).map_err(|e| inspect(shown, e))?;
+        let dir = at::open_root().map_err(|e| inspect(shown, e))?;
         let meta = dir.metadata().map_err(|e| inspect(shown, e))?;
         Ok((dir, meta))
     };
@@ -257,18 +215,16 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
                 continue;
             }
             Part::Up => {
-                let up = at(&dir, OsStr::new(".."));
-                dir = open_dir(&up).map_err(|e| inspect(&dir_path, e))?;
+                dir = at::open_dir(&dir, OsStr::new("..")).map_err(|e| inspect(&dir_path, e))?;
                 dir_meta = dir.metadata().map_err(|e| inspect(&dir_path, e))?;
                 dir_path.pop();
                 continue;
             }
             Part::Name(name) => name,
         };
-        let entry_path = at(&dir, &name);
         let shown = dir_path.join(&name);
-        match fs::symlink_metadata(&entry_path) {
-            Ok(link) if link.file_type().is_symlink() => {
+        match at::status(&dir, &name) {
+            Ok(link) if link.kind() == FileType::Symlink => {
                 links += 1;
                 if links > MAX_SYMLINKS {
                     return Err(Error::SymlinkLoop {
@@ -278,18 +234,16 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
                 if !link_trusted(&link, &dir_meta, me) {
                     return Err(Error::UntrustedSymlink {
                         link: shown,
-                        uid: link.uid(),
-                        user: user_name(link.uid()),
+                        uid: link.owner(),
+                        user: user_name(link.owner()),
                         dir: dir_path.clone(),
                     });
                 }
-                let target = fs::read_link(&entry_path)
+                let target = at::read_link(&dir, &name)
                     .map_err(|source| Error::io("read the symbolic link", &shown, source))?;
                 // A link cannot change; the same inode, still trusted, is the same link.
-                let again = fs::symlink_metadata(&entry_path).map_err(|e| inspect(&shown, e))?;
-                if (again.dev(), again.ino()) != (link.dev(), link.ino())
-                    || !link_trusted(&again, &dir_meta, me)
-                {
+                let again = at::status(&dir, &name).map_err(|e| inspect(&shown, e))?;
+                if again.id() != link.id() || !link_trusted(&again, &dir_meta, me) {
                     return Err(Error::Changed { path: shown });
                 }
                 let mut more = parts(&target);
@@ -306,8 +260,8 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
                     entry: Some(entry),
                 }))
             }
-            Ok(entry) if entry.is_dir() => {
-                let opened = open_dir(&entry_path).map_err(|e| {
+            Ok(entry) if entry.kind() == FileType::Directory => {
+                let opened = at::open_dir(&dir, &name).map_err(|e| {
                     if is_eloop(&e) {
                         Error::Changed {
                             path: shown.clone(),
@@ -317,7 +271,7 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
                     }
                 })?;
                 let meta = opened.metadata().map_err(|e| inspect(&shown, e))?;
-                if (meta.dev(), meta.ino()) != (entry.dev(), entry.ino()) {
+                if meta.id() != entry.id() {
                     return Err(Error::Changed { path: shown });
                 }
                 dir = opened;
@@ -345,7 +299,7 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
                 if retries > MAX_RETRIES {
                     return Err(Error::Changed { path: shown });
                 }
-                match fs::DirBuilder::new().mode(0o700).create(&entry_path) {
+                match at::create_dir(&dir, &name) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                     Err(source) => return Err(Error::io("create the directory", &shown, source)),
@@ -367,19 +321,15 @@ pub(crate) fn locate(path: &Path, create: bool) -> Result<Option<Located>, Error
 /// can be swapped in between), without following a link and without blocking on a FIFO; `None`
 /// when it does not exist.
 fn open_regular(loc: &Located) -> Result<Option<(File, Metadata)>, Error> {
-    let path = loc.path_of(&loc.name);
-    match fs::symlink_metadata(&path) {
-        Ok(entry) if !entry.is_file() => return Err(loc.not_regular(kind_of(&entry))),
+    match at::status(&loc.dir, &loc.name) {
+        Ok(entry) if entry.kind() != FileType::RegularFile => {
+            return Err(loc.not_regular(kind_of(&entry)))
+        }
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(Error::io("inspect", &loc.given, source)),
     }
-    let opened = open_flags(
-        OpenOptions::new().read(true),
-        sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
-    )
-    .open(&path);
-    let file = match opened {
+    let file = match at::open(&loc.dir, &loc.name, OFlags::RDONLY | SAFE, Mode::empty()) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if is_eloop(&e) => {
@@ -437,7 +387,7 @@ pub(crate) fn check_writable(path: &Path, lock_timeout: Duration) -> Result<(), 
         return Ok(());
     };
     if let Some(entry) = &loc.entry {
-        if !entry.is_file() {
+        if entry.kind() != FileType::RegularFile {
             return Err(loc.not_regular(kind_of(entry)));
         }
         loc.owner_for_write(entry)?;
@@ -460,14 +410,9 @@ fn lock_name(name: &OsStr) -> OsString {
 fn open_lock(loc: &Located, create: bool) -> Result<Option<File>, Error> {
     let name = lock_name(&loc.name);
     let shown = loc.shown_of(&name);
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(create).mode(0o600);
-    let opened = open_flags(
-        &mut options,
-        sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
-    )
-    .open(loc.path_of(&name));
-    let lock = match opened {
+    let mut flags = OFlags::RDWR | SAFE;
+    flags.set(OFlags::CREATE, create);
+    let lock = match at::open(&loc.dir, &name, flags, PRIVATE) {
         Ok(lock) => lock,
         Err(e) if !create && e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if is_eloop(&e) => {
@@ -537,15 +482,16 @@ fn step(hook: Option<&StepHook>, reached: Step) {
 
 /// Removes the temporary file when dropped, unless it has been renamed into place. This runs on
 /// error returns and on panics (a hook that panics), not on `abort`.
-struct TempGuard {
-    path: PathBuf,
+struct TempGuard<'a> {
+    dir: &'a File,
+    name: OsString,
     armed: bool,
 }
 
-impl Drop for TempGuard {
+impl Drop for TempGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            let _ = fs::remove_file(&self.path);
+            let _ = at::remove(self.dir, &self.name);
         }
     }
 }
@@ -572,18 +518,17 @@ fn set_private_mode_and_owner(
 /// while its temporary file exists, so any such file found now is a leftover.
 fn remove_leftover_temps(loc: &Located) {
     let prefix = temp_prefix(&loc.name);
-    let Ok(entries) = fs::read_dir(loc.path_of(OsStr::new(""))) else {
+    let Ok(names) = at::names(&loc.dir) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
+    for name in names {
         if !name.as_bytes().starts_with(&prefix) {
             continue;
         }
-        let path = loc.path_of(&name);
-        let ours = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.uid() == euid());
+        let ours = at::status(&loc.dir, &name)
+            .is_ok_and(|m| m.kind() == FileType::RegularFile && m.owner() == euid());
         if ours {
-            let _ = fs::remove_file(path);
+            let _ = at::remove(&loc.dir, &name);
         }
     }
 }
@@ -591,7 +536,7 @@ fn remove_leftover_temps(loc: &Located) {
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A new temporary file beside the target: `O_EXCL` (never an existing file or link), mode 0600.
-fn create_temp(loc: &Located) -> Result<(File, PathBuf, PathBuf), Error> {
+fn create_temp(loc: &Located) -> Result<(File, OsString, PathBuf), Error> {
     let prefix = String::from_utf8_lossy(&temp_prefix(&loc.name)).into_owned();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -601,11 +546,10 @@ fn create_temp(loc: &Located) -> Result<(File, PathBuf, PathBuf), Error> {
     for _ in 0..16 {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = OsString::from(format!("{prefix}{}-{n}-{nanos:09}", std::process::id()));
-        let (path, shown) = (loc.path_of(&name), loc.shown_of(&name));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true).mode(0o600);
-        match open_flags(&mut options, sys::O_NOFOLLOW | sys::O_NOCTTY).open(&path) {
-            Ok(file) => return Ok((file, path, shown)),
+        let shown = loc.shown_of(&name);
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+        match at::open(&loc.dir, &name, flags | OFlags::NOCTTY, PRIVATE) {
+            Ok(file) => return Ok((file, name, shown)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some((e, shown)),
             Err(source) => return Err(Error::io("create the temporary file", &shown, source)),
         }
@@ -632,7 +576,7 @@ pub(crate) fn locked_replace<T>(
     // Refused before the lock file is made: a wrong kind or owner (checked again below, on the
     // opened file).
     if let Some(entry) = &loc.entry {
-        if !entry.is_file() {
+        if entry.kind() != FileType::RegularFile {
             return Err(loc.not_regular(kind_of(entry)));
         }
         loc.owner_for_write(entry)?;
@@ -658,9 +602,10 @@ pub(crate) fn locked_replace<T>(
 
     let (new, result) = compute(old.as_deref())?;
 
-    let (mut file, temp_path, temp_shown) = create_temp(&loc)?;
+    let (mut file, temp_name, temp_shown) = create_temp(&loc)?;
     let mut guard = TempGuard {
-        path: temp_path,
+        dir: &loc.dir,
+        name: temp_name,
         armed: true,
     };
     file.write_all(&new)
@@ -674,7 +619,7 @@ pub(crate) fn locked_replace<T>(
     drop(file);
     step(hook, Step::TempSynced);
 
-    fs::rename(&guard.path, loc.path_of(&loc.name))
+    at::rename(&loc.dir, &guard.name, &loc.name)
         .map_err(|source| Error::io("rename the temporary file over", &loc.given, source))?;
     guard.armed = false;
     step(hook, Step::Renamed);
