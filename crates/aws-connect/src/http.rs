@@ -125,7 +125,11 @@ fn tls_config(trust: &Trust) -> Result<ClientConfig, String> {
 /// hashed directory beside it links to, and reading that directory too costs ~300 files per
 /// run: 3 ms, 40 % of a run); otherwise the system's certificate directories.
 fn system_roots() -> Vec<CertificateDer<'static>> {
-    let existing = |name| std::env::var_os(name).map(PathBuf::from).filter(|p| p.exists());
+    let existing = |name| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.exists())
+    };
     let file = existing("SSL_CERT_FILE");
     let dirs: Vec<PathBuf> = std::env::var_os("SSL_CERT_DIR")
         .map(|d| std::env::split_paths(&d).filter(|p| p.exists()).collect())
