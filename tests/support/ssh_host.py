@@ -37,9 +37,11 @@ def _run(*argv):
 
 
 class SshHost:
-    def __init__(self, workdir, address=ADDRESS):
+    def __init__(self, workdir, address=ADDRESS, shell="/bin/sh"):
+        """shell: the user's login shell, which runs every command ssh is given."""
         self.dir = pathlib.Path(workdir)
         self.address = address
+        self.shell = shell
         self.port = None
         self.proc = None
         self.user = USER
@@ -54,9 +56,9 @@ class SshHost:
         self.home = pathlib.Path(tempfile.mkdtemp(prefix=f"{USER}-home-"))
         try:
             pwd.getpwnam(USER)
-            _run("usermod", "-d", str(self.home), "-s", "/bin/sh", USER)
+            _run("usermod", "-d", str(self.home), "-s", self.shell, USER)
         except KeyError:
-            _run("useradd", "-M", "-d", str(self.home), "-s", "/bin/sh", USER)
+            _run("useradd", "-M", "-d", str(self.home), "-s", self.shell, USER)
         _run("usermod", "-p", "*", USER)  # no password, but not locked: key logins work
         entry = pwd.getpwnam(USER)
         self.uid, self.gid = entry.pw_uid, entry.pw_gid
