@@ -8,4 +8,4 @@ export PATH="$VENV/bin:$PATH"
 # Never let the AWS SDK (ours or boto3) probe the EC2 metadata service from a test or the demo.
 export AWS_EC2_METADATA_DISABLED=true
 
-say() { printf '\n== %s\n' "$*"; }
+say() { printf '\n== %s  (%s)\n' "$*" "$(date +%T)"; }
