@@ -16,8 +16,9 @@ It falls back to the standard path where it cannot serve a task (async, keep_rem
 connection or become method that cannot take standard input, a host that is not Linux, no usable
 cache directory, an executable that cannot run from the cache, an ansible-core release outside
 KNOWN_CORE) and when the variable rustaws_creds_delivery (or the controller's
-RUSTAWS_CREDS_DELIVERY) is "standard". A Linux host of an architecture the collection does not
-ship fails at once, naming it.
+RUSTAWS_CREDS_DELIVERY) is "standard". Either path runs the build for the host's platform
+(libexec/<uname -s>-<uname -m>/); a host of a platform the collection does not ship a build for
+fails at once, naming the builds there are.
 
 ansible-core changed how an action plugin reads a module's output twice in the supported range:
 2.19 added serialisation profiles, 2.21 returns a result object. _module_result follows each, as
@@ -91,6 +92,7 @@ MODE_ENV = "RUSTAWS_CREDS_DELIVERY"
 MODES = ("cached", "standard")
 CACHE_VAR = "rustaws_creds_cache_dir"
 CACHE_NAME = "rustaws-creds"
+LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 
 # The module argument that carries the task's environment on the standard path (the executable
 # takes it out of its arguments: crates/ansible-module/src/args.rs).
@@ -115,6 +117,45 @@ class Build:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
         return digest.hexdigest()
+
+
+# The systems whose hosts run a module from the per-user cache: the host-side scripts below need
+# Linux's /proc and a GNU or busybox stat. A host of another system the collection ships a build
+# for (macOS) takes ansible-core's standard path, which copies that build.
+CACHED_SYSTEMS = ("Linux",)
+
+
+def build_for(builds, platform):
+    """The build for a platform as `uname -sm` prints it ("Linux aarch64"), or None."""
+    return next((b for b in builds if b.uname == platform), None)
+
+
+def native_platforms(sysname, machine, translated):
+    """The platforms whose builds run on a machine, best first. An x86_64 Python on an arm64 Mac
+    runs under Rosetta 2 (`translated`) and sees x86_64; the arm64 build runs there natively."""
+    if sysname == "Darwin" and machine == "x86_64" and translated:
+        return ["Darwin arm64", "Darwin x86_64"]
+    return [f"{sysname} {machine}"]
+
+
+def rosetta_translated():
+    """Whether this process is an x86_64 one that Rosetta 2 translates on an arm64 Mac: the
+    sysctl sysctl.proc_translated is 1 there, 0 for a native process, missing on an Intel Mac."""
+    try:
+        proc = subprocess.run(["/usr/sbin/sysctl", "-n", "sysctl.proc_translated"], capture_output=True,
+                              text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.stdout.strip() == "1"
+
+
+def controller_build(builds):
+    """The build for the controller, or None, and the platform it was looked up as."""
+    uname = os.uname()
+    translated = uname.sysname == "Darwin" and uname.machine == "x86_64" and rosetta_translated()
+    platforms = native_platforms(uname.sysname, uname.machine, translated)
+    build = next(filter(None, (build_for(builds, p) for p in platforms)), None)
+    return build, platforms[0]
 
 
 def shipped_builds():
@@ -273,6 +314,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         self._vars = task_vars = task_vars or {}
+        self._host_platform = self._standard_build = None
         wrap_async = self._task.async_val and not self._connection.has_native_async
         try:
             self._check_fast_path()
@@ -329,7 +371,7 @@ class ActionModule(ActionBase):
             raise Fallback(f"become method {conn.become.name} cannot run a command with input")
 
     def _runs_in_place(self):
-        return self._connection.transport in ("local", "ansible.builtin.local") and not self._connection.become
+        return self._connection.transport in LOCAL_CONNECTIONS and not self._connection.become
 
     def _announce_fallback(self, e):
         msg = f"rustaws.creds: Ansible's standard path for {self._module_name}: {e}"
@@ -350,6 +392,7 @@ class ActionModule(ActionBase):
         command line) and restored afterwards; except for an async task, whose polling and cleanup
         (ansible-core's async_status, run by the task executor with the same task) would put it on
         their own command lines: it stays empty, and the job's status needs none of it."""
+        self._standard_build = self._host_build()
         module_args = dict(plain_args(self._task.args))
         environment = self._task_environment()
         if not environment:
@@ -362,6 +405,43 @@ class ActionModule(ActionBase):
         finally:
             if not self._task.async_val:
                 self._task.environment = saved
+
+    def _host_build(self):
+        """The build the standard path copies to the host: the controller's on a local
+        connection; else the one for the platform the cache's run script found, or that
+        `uname -sm` prints on the host (one more command, on this path only)."""
+        builds = shipped_builds()
+        if self._connection.transport in LOCAL_CONNECTIONS:
+            build, platform = controller_build(builds)
+        else:
+            platform = self._host_platform or self._probe_platform()
+            build = build_for(builds, platform)
+        if build is None:
+            self._unshipped(platform, builds)
+        return build
+
+    def _probe_platform(self):
+        res = self._low_level_execute_command("uname -sm", sudoable=False)
+        platform = (res.get("stdout") or "").strip()
+        if res.get("rc") != 0 or len(platform.split(" ")) != 2:
+            answer = (res.get("stderr") or res.get("stdout") or "").strip()[:300]
+            raise AnsibleActionFail(
+                f"rustaws.creds could not tell the host's platform: uname -sm answered {answer!r} (rc {res.get('rc')})"
+            )
+        return platform
+
+    def _configure_module(self, module_name, module_args, task_vars):
+        """ansible-core's, with the host's build in place of the module's own file (the link to
+        the Linux-x86_64 build). Every supported release returns the path last and copies a
+        binary module from that path to AnsiballZ_<its file name>: the path is the build's link
+        named after the module (libexec/<platform>/<module>), since the executable runs the
+        module it is named after. The async wrapper, configured here too, is not binary and keeps
+        its own."""
+        configured = super()._configure_module(module_name=module_name, module_args=module_args, task_vars=task_vars)
+        style = configured[0] if isinstance(configured[0], str) else configured[0].module_style  # 2.16-2.18 | 2.19+
+        if self._standard_build is None or style != "binary":
+            return configured
+        return (*configured[:-1], os.path.join(os.path.dirname(self._standard_build.path), self._module_name))
 
     def _task_environment(self):
         """The task's `environment:`, templated and merged as ansible-core does, as strings."""
@@ -396,9 +476,7 @@ class ActionModule(ActionBase):
         return json.dumps(invocation, cls=get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)).encode()
 
     def _run_in_place(self, module, builds, invocation):
-        uname = os.uname()
-        here = f"{uname.sysname} {uname.machine}"
-        build = next((b for b in builds if b.uname == here), None)
+        build, here = controller_build(builds)
         if build is None:
             self._unshipped(here, builds)
         if not os.access(build.path, os.X_OK):
@@ -413,17 +491,19 @@ class ActionModule(ActionBase):
                 "stderr": stderr, "stderr_lines": stderr.splitlines()}
 
     def _unshipped(self, uname, builds):
-        system, _space, machine = uname.partition(" ")
-        if system != "Linux":
-            raise Fallback(f"the host runs {system}, not Linux")
+        """Raises for a host the cache cannot serve: the standard path with the host's build when
+        there is one, else a failure naming the builds there are."""
+        if build_for(builds, uname) is not None:
+            self._host_platform = uname
+            raise Fallback(f"the host runs {uname.partition(' ')[0]}: the cache needs {' or '.join(CACHED_SYSTEMS)}")
         shipped = ", ".join(sorted(b.uname.replace(" ", "-") for b in builds))
         raise AnsibleActionFail(
-            f"rustaws.creds has no build for this host's architecture {machine} ({system}); "
-            f"it ships builds for: {shipped}"
+            f"rustaws.creds has no build for this host's platform ({uname}); it ships builds for: {shipped}"
         )
 
     def _script(self, template, module, builds):
-        cases = "\n".join(f"{shlex.quote(b.uname)}) h={b.sha256};;" for b in builds)
+        cached = (b for b in builds if b.uname.partition(" ")[0] in CACHED_SYSTEMS)
+        cases = "\n".join(f"{shlex.quote(b.uname)}) h={b.sha256};;" for b in cached)
         script = template.format(cache=self._cache_dir, cases=cases, mark=MARK, module=module, hex=HEX64)
         # ansible-core appends " && sleep 0" to the command: it must join the last line.
         return script.rstrip("\n")
