@@ -519,3 +519,62 @@ def pytest_collection_modifyitems(session, config, items):
     last = [item for item in items if item.get_closest_marker("secret_scan")]
     if last:
         items[:] = [item for item in items if not item.get_closest_marker("secret_scan")] + last
+
+
+# --------------------------------------------------------------------------------------------
+# A managed host over ssh (tests/support/ssh_host.py), played to by ansible-playbook
+
+# The connecting user's cache directory, under the host's home, and what the plugin prints at -vvv.
+CACHE = ".ansible/tmp/rustaws-creds"
+FROM_CACHE = re.compile(r"rustaws\.creds: ran \w+ from the cache")
+
+
+class Play:
+    """ansible-playbook against the ssh host (`remote`) and the controller (`localhost`)."""
+
+    def __init__(self, host, env, tmp_path, moto_url):
+        self.host = host
+        self.tmp = tmp_path
+        self.env = _merge_env(env, {
+            "MOTO_URL": moto_url,
+            # The host's own default (~/.ansible/tmp), not the test directory the other tests use.
+            "ANSIBLE_REMOTE_TMP": None,
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp"),
+            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        })
+        self.counter = 0
+
+    def inventory(self, **remote_vars):
+        path = self.tmp / f"inventory-{self.counter}"
+        path.write_text(
+            "[all]\n"
+            + self.host.inventory_line("remote", **remote_vars) + "\n"
+            + "localhost ansible_connection=local ansible_python_interpreter=" + sys.executable
+            + "\n"
+        )
+        return path
+
+    def run(self, playbook, *args, rc=0, env=None, verbosity=3, **remote_vars):
+        """playbook: a file of playbooks/ or the text of one. Returns the completed process, whose
+        exit code must be `rc` (None: any)."""
+        self.counter += 1
+        if "\n" in playbook:
+            path = self.tmp / f"play-{self.counter}.yml"
+            path.write_text(playbook)
+        else:
+            path = PLAYBOOKS / playbook
+        full_env = _merge_env(self.env, env)
+        assert_network_safe(full_env)
+        cmd = ["ansible-playbook", "-i", str(self.inventory(**remote_vars)), str(path), *args]
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=full_env, cwd=self.tmp,
+                              stdin=subprocess.DEVNULL)
+        if rc is not None:
+            assert proc.returncode == rc, f"ansible-playbook exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+
+def count(pattern, proc):
+    return len(pattern.findall(proc.stdout + proc.stderr))

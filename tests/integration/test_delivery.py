@@ -11,17 +11,14 @@ import pathlib
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 from play_results import results
 from ssh_host import SshHost
 
-from conftest import PLAYBOOKS, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
+from conftest import CACHE, FROM_CACHE, TEST_ACCESS_KEY, TEST_SECRET_KEY, Play, count
 
-CACHE = ".ansible/tmp/rustaws-creds"
 UPLOAD = re.compile(r"rustaws\.creds: uploading ")
-FROM_CACHE = re.compile(r"rustaws\.creds: ran \w+ from the cache")
 IN_PLACE = re.compile(r"rustaws\.creds: running \w+ in place")
 STANDARD = re.compile(r"rustaws\.creds: Ansible's standard path for \w+: (.*)")
 SSH_EXEC = re.compile(r"SSH: EXEC ssh ")
@@ -39,53 +36,6 @@ def build(collections_dir):
     """The installed collection's Linux-x86_64 executable and its SHA-256."""
     path = collections_dir / "ansible_collections/rustaws/creds/libexec/Linux-x86_64/rustaws-creds"
     return path, hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class Play:
-    """ansible-playbook against the ssh host (`remote`) and the controller (`localhost`)."""
-
-    def __init__(self, host, env, tmp_path, moto_url):
-        self.host = host
-        self.tmp = tmp_path
-        self.env = _merge_env(env, {
-            "MOTO_URL": moto_url,
-            # The host's own default (~/.ansible/tmp), not the test directory the other tests use.
-            "ANSIBLE_REMOTE_TMP": None,
-            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp"),
-            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-        })
-        self.counter = 0
-
-    def inventory(self, **remote_vars):
-        path = self.tmp / f"inventory-{self.counter}"
-        path.write_text(
-            "[all]\n"
-            + self.host.inventory_line("remote", **remote_vars) + "\n"
-            + "localhost ansible_connection=local ansible_python_interpreter=" + sys.executable
-            + "\n"
-        )
-        return path
-
-    def run(self, playbook, *args, rc=0, env=None, verbosity=3, **remote_vars):
-        """playbook: a file of playbooks/ or the text of one. Returns the completed process, whose
-        exit code must be `rc` (None: any)."""
-        self.counter += 1
-        if "\n" in playbook:
-            path = self.tmp / f"play-{self.counter}.yml"
-            path.write_text(playbook)
-        else:
-            path = PLAYBOOKS / playbook
-        full_env = _merge_env(self.env, env)
-        assert_network_safe(full_env)
-        cmd = ["ansible-playbook", "-i", str(self.inventory(**remote_vars)), str(path), *args]
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=full_env, cwd=self.tmp,
-                              stdin=subprocess.DEVNULL)
-        if rc is not None:
-            assert proc.returncode == rc, f"ansible-playbook exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
-        return proc
 
 
 @pytest.fixture
@@ -106,10 +56,6 @@ def tasks(n, module="rustaws.creds.sts_session_token", hosts="remote", extra="")
     task = (f"    - {module}:\n        endpoint_url: \"{{{{ lookup('env', 'MOTO_URL') }}}}\"\n"
             f"        access_key: {TEST_ACCESS_KEY}\n        secret_key: {TEST_SECRET_KEY}\n{extra}")
     return f"- hosts: {hosts}\n  gather_facts: false\n  tasks:\n" + task * n
-
-
-def count(pattern, proc):
-    return len(pattern.findall(proc.stdout + proc.stderr))
 
 
 def recap(proc, host="remote"):
@@ -287,20 +233,39 @@ def uname_shim(host):
     host.path(".ssh/environment").unlink(missing_ok=True)
 
 
-def test_an_architecture_not_shipped_fails_at_once_naming_it(play, cache, uname_shim):
-    uname_shim("Linux riscv64")
+SHIPPED = "Darwin-arm64, Darwin-x86_64, Linux-aarch64, Linux-x86_64"
+
+
+@pytest.mark.parametrize("platform", ["Linux riscv64", "FreeBSD amd64"])
+def test_a_platform_not_shipped_fails_at_once_naming_it(play, cache, uname_shim, platform):
+    uname_shim(platform)
     proc = play.run(tasks(1), rc=2, verbosity=1)
-    assert ("rustaws.creds has no build for this host's architecture riscv64 (Linux); "
-            "it ships builds for: Linux-x86_64") in proc.stdout
+    assert (f"rustaws.creds has no build for this host's platform ({platform}); "
+            f"it ships builds for: {SHIPPED}") in proc.stdout
     assert count(PUT, proc) == 0
 
 
-def test_a_host_that_is_not_linux_takes_the_standard_path(play, cache, uname_shim):
-    uname_shim("FreeBSD amd64")
-    proc = play.run(tasks(1))
+def put_builds(proc):
+    """The builds the standard path copied, by platform directory."""
+    return re.findall(r"^<[^>]+> PUT \S+/libexec/([^/]+)/\w+ TO \S+/AnsiballZ_sts_session_token$", proc.stdout, re.M)
+
+
+def test_a_macos_host_gets_the_macos_build_on_the_standard_path(play, cache, uname_shim):
+    """The cache's scripts need Linux; ansible-core's standard path copies the host's build (here
+    it cannot start: the host is Linux saying Darwin)."""
+    uname_shim("Darwin arm64")
+    proc = play.run(tasks(1), rc=2)
+    assert STANDARD.findall(proc.stdout) == ["the host runs Darwin: the cache needs Linux"]
+    assert put_builds(proc) == ["Darwin-arm64"]
+
+
+def test_the_standard_path_copies_the_build_for_the_hosts_architecture(play, cache, uname_shim):
+    """Taken by choice, the standard path asks the host `uname -sm`; an aarch64 Linux host gets
+    the aarch64 build (which runs here under qemu-user)."""
+    uname_shim("Linux aarch64")
+    proc = play.run(tasks(1), rustaws_creds_delivery="standard")
     assert recap(proc)["changed"] == 1
-    assert "the host runs FreeBSD, not Linux" in proc.stdout
-    assert count(PUT, proc) == 2
+    assert put_builds(proc) == ["Linux-aarch64"]
 
 
 def test_a_noexec_cache_takes_the_standard_path_after_one_try(play, host):

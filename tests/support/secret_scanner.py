@@ -188,10 +188,10 @@ class SecretRecorder:
 
     def learn_argv(self, argv, origin):
         program = os.path.basename(str(argv[0]))
-        if program not in WATCHED_PROGRAMS:  # the module itself: argv[1] is the args file
+        if program not in WATCHED_PROGRAMS:  # the module itself: its last argument is the args file
             if len(argv) > 1:
                 try:
-                    self.learn_options(json.loads(pathlib.Path(str(argv[1])).read_text()), origin)
+                    self.learn_options(json.loads(pathlib.Path(str(argv[-1])).read_text()), origin)
                 except (OSError, ValueError):
                     pass
             return
@@ -314,8 +314,8 @@ class SecretRecorder:
     def watched_dirs(self, argv, kwargs):
         env = kwargs.get("env") or os.environ
         candidates = [kwargs.get("cwd"), env.get("ANSIBLE_LOCAL_TEMP"), env.get("ANSIBLE_REMOTE_TMP")]
-        if len(argv) > 1 and os.path.isfile(str(argv[1])):
-            candidates.append(os.path.dirname(str(argv[1])))
+        if len(argv) > 1 and os.path.isfile(str(argv[-1])):
+            candidates.append(os.path.dirname(str(argv[-1])))
         dirs = []
         for c in candidates:
             if c and self._inside_basetemp(c) and os.path.isdir(c):
