@@ -1,12 +1,13 @@
-"""Portability of the shipped executable.
+"""Portability of the shipped Linux executables.
 
-scripts/build links libexec/rustaws-creds with zig (cargo-zigbuild, target
-x86_64-unknown-linux-gnu.2.17) so that it runs on any x86_64 Linux whose glibc is 2.17 or newer
-(RHEL/CentOS 7 and later), not only on machines as new as the build machine. The dynamic loader
-refuses to start a program that needs a symbol version its libc lacks ("version `GLIBC_2.34' not
-found"), so the highest version referenced is what decides where the file runs. These tests read
-the file the collection ships (installed from COLLECTION_TARBALL), with objdump (binutils) and by
-parsing its ELF header.
+scripts/build links libexec/Linux-<arch>/rustaws-creds with zig (cargo-zigbuild, targets
+<arch>-unknown-linux-gnu.2.17) so that each runs on any Linux of its architecture whose glibc is
+2.17 or newer (RHEL/CentOS 7 and later), not only on machines as new as the build machine. The
+dynamic loader refuses to start a program that needs a symbol version its libc lacks ("version
+`GLIBC_2.34' not found"), so the highest version referenced is what decides where the file runs.
+These tests read the files the collection ships (installed from COLLECTION_TARBALL), with
+objdump (binutils) and by parsing their ELF headers, and run each (the aarch64 one under
+qemu-user, registered with binfmt_misc by scripts/setup-platforms).
 """
 
 import os
@@ -14,19 +15,31 @@ import re
 import shutil
 import struct
 import subprocess
+import typing
 
 import pytest
 
 GLIBC_BASELINE = (2, 17)
 # Libraries every glibc system has; anything else (libssl, libstdc++, ...) would be a dependency
 # the managed host may lack.
-GLIBC_LIBRARIES = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
-                   "ld-linux-x86-64.so.2", "libgcc_s.so.1"}
+GLIBC_LIBRARIES = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libgcc_s.so.1"}
 # libgcc_s of GCC 4.8 (CentOS 7) provides up to GCC_4.8.0.
 LIBGCC_BASELINE = (4, 8, 0)
 
 ET_DYN = 3
-EM_X86_64 = 62
+
+
+class Linux(typing.NamedTuple):
+    """What a Linux build of one architecture must be: its ELF machine and its system loader."""
+
+    e_machine: int
+    loader: str
+
+
+LINUX = {
+    "Linux-x86_64": Linux(62, "/lib64/ld-linux-x86-64.so.2"),
+    "Linux-aarch64": Linux(183, "/lib/ld-linux-aarch64.so.1"),
+}
 PT_INTERP = 3
 PT_DYNAMIC = 2
 
@@ -39,14 +52,23 @@ def documented(collections_dir):
 
 
 @pytest.fixture(scope="module")
-def shipped(collections_dir, documented):
-    """The real file behind plugins/modules/<module> in the installed collection."""
+def libexec(collections_dir):
+    return collections_dir / "ansible_collections/rustaws/creds/libexec"
+
+
+def test_the_modules_are_links_to_the_linux_x86_64_build(collections_dir, documented, libexec):
+    """What ansible-core finds as each module; the action plugin picks the host's build."""
     modules = collections_dir / "ansible_collections/rustaws/creds/plugins/modules"
     targets = {os.path.realpath(modules / name) for name in documented}
-    assert len(targets) == 1, f"the modules are not one executable: {sorted(targets)}"
-    path = targets.pop()
-    assert os.path.isfile(path), f"{path} is missing"
-    return path
+    assert targets == {os.path.realpath(libexec / "Linux-x86_64/rustaws-creds")}
+
+
+@pytest.fixture(scope="module", params=sorted(LINUX))
+def shipped(request, libexec):
+    """(path, what it must be) of each Linux build in the installed collection."""
+    path = libexec / request.param / "rustaws-creds"
+    assert path.is_file(), f"{path} is missing"
+    return path, LINUX[request.param]
 
 
 def _objdump(*args):
@@ -79,35 +101,39 @@ def _elf(path):
     return e_type, e_machine, segments
 
 
-def test_shipped_executable_is_a_dynamic_pie_for_x86_64_linked_by_the_system_loader(shipped):
-    e_type, e_machine, segments = _elf(shipped)
-    assert e_machine == EM_X86_64, f"e_machine {e_machine}, expected x86_64 ({EM_X86_64})"
+def test_shipped_executable_is_a_dynamic_pie_for_its_architecture_linked_by_the_system_loader(shipped):
+    path, linux = shipped
+    e_type, e_machine, segments = _elf(path)
+    assert e_machine == linux.e_machine, f"e_machine {e_machine}, expected {linux.e_machine}"
     assert e_type == ET_DYN, f"e_type {e_type}, expected a position-independent executable (ET_DYN)"
-    # Dynamically linked against the system's glibc through the standard x86_64 loader
+    # Dynamically linked against the system's glibc through the architecture's standard loader
     # (not static, not static-pie: those have no PT_INTERP).
     assert PT_INTERP in segments, "no PT_INTERP: the executable is static, expected dynamic against glibc"
     assert PT_DYNAMIC in segments, "no PT_DYNAMIC segment"
-    assert segments[PT_INTERP].rstrip(b"\0") == b"/lib64/ld-linux-x86-64.so.2"
+    assert segments[PT_INTERP].rstrip(b"\0") == linux.loader.encode()
 
 
 def test_highest_glibc_symbol_version_is_at_most_2_17(shipped):
-    found = set(re.findall(r"\bGLIBC_(\d+(?:\.\d+)+)\b", _objdump("-T", shipped)))
+    path, _linux = shipped
+    found = set(re.findall(r"\bGLIBC_(\d+(?:\.\d+)+)\b", _objdump("-T", path)))
     assert found, "objdump -T shows no GLIBC_ symbol version: not a glibc executable?"
     highest = max(found, key=_version)
     assert _version(highest) <= GLIBC_BASELINE, (
         f"the executable needs GLIBC_{highest} (versions referenced: {sorted(found, key=_version)}); "
         f"it would not start on glibc {'.'.join(map(str, GLIBC_BASELINE))}. Was it built by scripts/build "
-        f"(cargo zigbuild --target x86_64-unknown-linux-gnu.2.17)?")
-    assert "GLIBC_PRIVATE" not in _objdump("-T", shipped)
+        f"(cargo zigbuild --target <arch>-unknown-linux-gnu.2.17)?")
+    assert "GLIBC_PRIVATE" not in _objdump("-T", path)
 
 
 def test_needed_libraries_and_version_references_exist_on_a_glibc_2_17_system(shipped):
     """What the loader checks at start: every NEEDED library, and every version required from it
     (the .gnu.version_r table, which also covers libgcc_s's GCC_ versions)."""
-    text = _objdump("-p", shipped)
+    path, linux = shipped
+    text = _objdump("-p", path)
     needed = set(re.findall(r"^\s+NEEDED\s+(\S+)$", text, re.M))
     assert "libc.so.6" in needed, f"libc.so.6 is not among the needed libraries: {sorted(needed)}"
-    assert needed <= GLIBC_LIBRARIES, f"needs libraries beyond glibc's: {sorted(needed - GLIBC_LIBRARIES)}"
+    glibc = GLIBC_LIBRARIES | {os.path.basename(linux.loader)}
+    assert needed <= glibc, f"needs libraries beyond glibc's: {sorted(needed - glibc)}"
     refs = text.split("Version References:", 1)
     assert len(refs) == 2, "objdump -p shows no version references"
     required = re.findall(r"^\s+0x[0-9a-f]+ 0x[0-9a-f]+ \d+ (\S+)$", refs[1], re.M)
@@ -120,8 +146,9 @@ def test_needed_libraries_and_version_references_exist_on_a_glibc_2_17_system(sh
 
 
 def test_shipped_executable_runs_here(shipped, documented):
-    """The zig-linked file starts under this machine's loader and lists every module."""
-    proc = subprocess.run([shipped, "--list-modules"], capture_output=True, text=True, timeout=30,
+    """The zig-linked file starts (the aarch64 one under qemu-user) and lists every module."""
+    path, _linux = shipped
+    proc = subprocess.run([path, "--list-modules"], capture_output=True, text=True, timeout=30,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert sorted(proc.stdout.split()) == documented, proc.stdout
