@@ -344,15 +344,22 @@ class SecretRecorder:
             outputs = self.outputs[since[0]:] if since else list(self.outputs)
             files = [v for k, v in self.files.items() if not since or k not in since[1]]
             places = outputs + files
+        # A six-digit MFA code counts only as a whole word; any other secret wherever it appears
+        # (str.find: one regular expression per secret, thousands of them, would be recompiled
+        # for every place once they overflow re's cache).
+        codes = {secret: re.compile(rf"(?<![0-9A-Za-z]){secret}(?![0-9A-Za-z])")
+                 for secret in secrets if len(secret) == 6 and secret.isdigit()}
         findings = []
         for where, text in places:
             scrubbed = _ANSIBLE_TMP_NAMES.sub("", _SOURCE_EXCERPT.sub(r"\1", text))
             for secret, origin in secrets.items():
-                if len(secret) == 6 and secret.isdigit():
-                    hits = [m.start() for m in re.finditer(rf"(?<![0-9A-Za-z]){secret}(?![0-9A-Za-z])", scrubbed)]
+                if secret in codes:
+                    m = codes[secret].search(scrubbed)
+                    hits = [m.start()] if m else []
                 else:
-                    hits = [m.start() for m in re.finditer(re.escape(secret), scrubbed)]
-                for at in hits[:1]:
+                    at = scrubbed.find(secret)
+                    hits = [at] if at >= 0 else []
+                for at in hits:
                     context = scrubbed[max(0, at - 60):at + len(secret) + 60]
                     for other in sorted(secrets, key=len, reverse=True):  # never show any secret
                         context = context.replace(other, "<SECRET>")
