@@ -152,3 +152,10 @@ def test_shipped_executable_runs_here(shipped, documented):
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert sorted(proc.stdout.split()) == documented, proc.stdout
+
+
+def test_the_tarball_stays_under_galaxys_upload_limit(collections_dir):  # installed from it
+    """Galaxy refuses a collection tarball of 20 MB or more; all four platforms' builds are in
+    this one."""
+    size = os.path.getsize(os.environ["COLLECTION_TARBALL"])
+    assert size < 20_000_000, f"the tarball is {size} bytes"
