@@ -122,10 +122,15 @@ pub const RESULT_KEY: &str = "x_rustaws_creds_result";
 /// Test hook: the process aborts when a write reaches the step of this name (debug builds only).
 pub const STOP_AT_ENV: &str = "RUSTAWS_CREDS_TEST_STOP_AT";
 
-const ACCESS_KEY_ID: &str = "aws_access_key_id";
-const SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
-const SESSION_TOKEN: &str = "aws_session_token";
-const EXPIRATION: &str = "expiration";
+/// The access key ID, as every AWS tool reads it.
+pub const ACCESS_KEY_ID: &str = "aws_access_key_id";
+/// The secret access key.
+pub const SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
+/// The session token of temporary credentials.
+pub const SESSION_TOKEN: &str = "aws_session_token";
+/// When temporary credentials expire (RFC 3339), as botocore's credential file provider ignores
+/// it and granted, aws-vault and this collection read it.
+pub const EXPIRATION: &str = "expiration";
 /// The keys of a profile whose values are secret, as botocore reads the file: the secret key,
 /// the session token, its legacy name `aws_security_token` (botocore still reads it), and
 /// `credential_process` (a command line, which often carries a secret or a path to one). Their
@@ -462,8 +467,9 @@ impl fmt::Debug for Entries {
 }
 
 impl Entries {
-    /// The key lines, validated, each ending with `\n` (replaced by the file's line ending).
-    fn key_lines(&self) -> Result<Vec<u8>, Error> {
+    /// The keys and values a write puts in the profile, in the order it writes them (unchecked:
+    /// [`CredentialsFile::write_profile`] refuses a value that cannot be written).
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
         let mut pairs = vec![
             (ACCESS_KEY_ID, self.access_key_id.as_str()),
             (SECRET_ACCESS_KEY, self.secret_access_key.as_str()),
@@ -474,6 +480,16 @@ impl Entries {
         if let Some(expiration) = &self.expiration {
             pairs.push((EXPIRATION, expiration));
         }
+        pairs.push((MANAGED_KEY, "true"));
+        pairs.push((REQUEST_KEY, &self.request_digest));
+        if let Some(result) = &self.result {
+            pairs.push((RESULT_KEY, result));
+        }
+        pairs
+    }
+
+    /// The key lines, validated, each ending with `\n` (replaced by the file's line ending).
+    fn key_lines(&self) -> Result<Vec<u8>, Error> {
         if self.request_digest.is_empty()
             || !self.request_digest.bytes().all(|b| b.is_ascii_hexdigit())
         {
@@ -482,13 +498,8 @@ impl Entries {
                 reason: "must be a non-empty hex digest",
             });
         }
-        pairs.push((MANAGED_KEY, "true"));
-        pairs.push((REQUEST_KEY, &self.request_digest));
-        if let Some(result) = &self.result {
-            pairs.push((RESULT_KEY, result));
-        }
         let mut out = Vec::new();
-        for (key, value) in pairs {
+        for (key, value) in self.pairs() {
             check_value(key, value)?;
             out.extend_from_slice(format!("{key} = {value}\n").as_bytes());
         }
