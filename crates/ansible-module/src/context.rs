@@ -1,8 +1,7 @@
 //! What a module's body sees besides its options: ansible-core's `_ansible_*` settings, and
 //! where it records warnings, deprecations and secrets it learnt.
-use crate::mask::Secrets;
+use crate::mask::{remember_secrets, Secrets};
 use crate::outcome::Deprecation;
-use crate::panic;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -80,7 +79,7 @@ impl Context {
     /// it is hidden from the result like a no_log value.
     pub fn add_secret(&mut self, value: impl Into<String>) {
         self.secrets.push(value.into());
-        panic::remember_secrets(Secrets::new(self.secrets.iter().cloned()));
+        remember_secrets(Secrets::new(self.secrets.iter().cloned()));
     }
     pub fn warn(&mut self, msg: impl Into<String>) {
         self.warnings.push(msg.into());

@@ -10,6 +10,7 @@
 mod args;
 pub mod coerce;
 mod context;
+mod emit;
 pub mod mask;
 mod module;
 mod outcome;
@@ -24,5 +25,6 @@ pub use mask::{Secrets, PLACEHOLDER};
 pub use module::{options_round_trip, Module, ModuleOptions};
 pub use outcome::{Deprecation, Failure, Outcome, Report};
 pub use rules::{validate, Validation};
-pub use run::{emit, execute, fail_early, run, validation_error};
+pub use emit::{emit, fail_early};
+pub use run::{execute, run, validation_error};
 pub use spec::{Lit, ModuleSpec, Opt, RequiredIf, Type, COMMON_FRAGMENT};

@@ -3,6 +3,7 @@
 //! becomes `********` (longest secrets first).
 
 use serde_json::Value;
+use std::sync::Mutex;
 
 pub const PLACEHOLDER: &str = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER";
 const STARS: &str = "********";
@@ -52,6 +53,29 @@ impl Secrets {
             Value::Object(map) => map.values_mut().for_each(|x| self.mask(x)),
             Value::Null | Value::Bool(_) => {}
         }
+    }
+}
+
+/// The secrets known so far in this process (the options' and those the module learnt), for
+/// messages made where no [`Context`](crate::Context) is at hand: the panic hook.
+static KNOWN_SECRETS: Mutex<Option<Secrets>> = Mutex::new(None);
+
+/// Replaces the secrets [`mask_known_secrets`] hides.
+pub(crate) fn remember_secrets(secrets: Secrets) {
+    if let Ok(mut guard) = KNOWN_SECRETS.lock() {
+        *guard = Some(secrets);
+    }
+}
+
+/// `text` with every secret remembered so far masked; never waits for the lock (a panic may
+/// happen while it is held).
+pub(crate) fn mask_known_secrets(text: String) -> String {
+    match KNOWN_SECRETS.try_lock() {
+        Ok(guard) => match guard.as_ref() {
+            Some(secrets) => secrets.mask_str(&text),
+            None => text,
+        },
+        Err(_) => text,
     }
 }
 

@@ -2,14 +2,14 @@
 //! masking, and the one place that prints and exits.
 use crate::args::ArgsSource;
 use crate::context::{Context, Internal};
-use crate::mask::{Secrets, PLACEHOLDER};
+use crate::emit::{emit, failed};
+use crate::mask::{remember_secrets, Secrets, PLACEHOLDER};
 use crate::outcome::{Failure, Outcome, Report};
-use crate::panic::{install_panic_hook, remember_secrets};
+use crate::panic::install_panic_hook;
 use crate::rules::validate;
 use crate::spec::ModuleSpec;
 use crate::ModuleOptions;
 use serde_json::{Map, Value};
-use std::io::Write;
 
 /// Runs a module: reads its arguments, validates, skips in check mode when the spec does not
 /// support it, calls `body`, prints the one result and exits (0, or 1 on failure).
@@ -188,35 +188,6 @@ fn report(outcome: Result<Outcome, Failure>, ctx: Context, invocation: Option<Va
         }
     }
     Report { json, exit_code }
-}
-
-pub(crate) fn failed(msg: String, extra: Map<String, Value>) -> Report {
-    let mut m = Map::new();
-    m.insert("failed".to_owned(), Value::Bool(true));
-    m.insert("msg".to_owned(), Value::String(msg));
-    m.extend(extra);
-    Report {
-        json: Value::Object(m),
-        exit_code: 1,
-    }
-}
-
-/// Prints a failure that happened before any module could start, and exits 1.
-pub fn fail_early(msg: impl Into<String>) -> ! {
-    emit(&failed(msg.into(), Map::new()))
-}
-
-/// The one place that prints a result: one line of JSON on stdout, then exit.
-pub fn emit(report: &Report) -> ! {
-    let mut line = serde_json::to_string(&report.json).unwrap_or_else(|_| {
-        r#"{"failed": true, "msg": "The module result could not be serialised"}"#.to_owned()
-    });
-    line.push('\n');
-    let mut out = std::io::stdout().lock();
-    // If stdout is gone there is no one left to tell; the exit status still says it.
-    let _ = out.write_all(line.as_bytes());
-    let _ = out.flush();
-    std::process::exit(report.exit_code)
 }
 
 #[cfg(test)]
