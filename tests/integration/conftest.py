@@ -2,7 +2,9 @@
 stand-ins on 127.0.0.1 (moto, moto with IAM authentication, moto over TLS with the private CA,
 two recording fake STS: one that answers GetSessionToken, one that answers the calls of the
 other modules), a clean environment, and three ways to run the module: the installed binary
-directly, ad hoc `ansible`, and `ansible-playbook`.
+directly, ad hoc `ansible`, and `ansible-playbook`. Only fixtures and hooks: the constants
+and helpers they use, which the test files import too, are in tests/support/harness.py (this
+file puts tests/support on the import path).
 
 Network rule: only 127.0.0.1 is ever contacted. Every run gets AWS_EC2_METADATA_DISABLED=true
 and AWS_ENDPOINT_URL pointing at a closed local port (the AWS SDK honours it when no
@@ -23,48 +25,22 @@ import socket
 import subprocess
 import sys
 import typing
-import urllib.parse
 
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
-PLAYBOOKS = HERE / "playbooks"
 sys.path.insert(0, str(HERE.parent / "support"))
 import module_spec  # noqa: E402
 from certificates import CertificateAuthority  # noqa: E402
 from fake_iam import RotationIAM  # noqa: E402
 from fake_role_sts import RoleSTS  # noqa: E402
 from fake_sts import FakeSTS  # noqa: E402
-from moto_server import (  # noqa: E402, F401 (re-exported to the tests)
-    PROXY_VARS, TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, allow, authenticating_moto, user_with_key,
+from harness import (  # noqa: E402
+    FQCN, HOST_LINE, INTERNAL_ARGS, PLAYBOOKS, VENV_BIN, AdhocRun, assert_network_safe, assert_urls_local,
+    check_protocol, merge_env,
 )
-from secret_scanner import PLACEHOLDER, SecretRecorder, recording_subprocess_run  # noqa: E402, F401
-
-VENV_BIN = pathlib.Path(sys.executable).parent
-FQCN = "rustaws.creds.sts_session_token"
-# What moto's GetSessionToken always returns.
-MOTO_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-
-# The `_ansible_*` keys ansible-core 2.19 appends to the args file.
-INTERNAL_ARGS = {
-    "_ansible_check_mode": False,
-    "_ansible_no_log": False,
-    "_ansible_debug": False,
-    "_ansible_diff": False,
-    "_ansible_verbosity": 0,
-    "_ansible_version": "2.19.14",
-    "_ansible_module_name": FQCN,
-    "_ansible_syslog_facility": "LOG_USER",
-    "_ansible_selinux_special_fs": ["fuse", "nfs", "vboxsf", "ramfs", "9p", "vfat"],
-    "_ansible_socket": None,
-    "_ansible_shell_executable": "/bin/sh",
-    "_ansible_keep_remote_files": False,
-    "_ansible_tmpdir": "/tmp/ansible-tmp-1-2-3/",
-    "_ansible_remote_tmp": "~/.ansible/tmp",
-    "_ansible_ignore_unknown_opts": False,
-    "_ansible_target_log_info": None,
-    "_ansible_tracebacks_for": [],
-}
+from moto_server import PROXY_VARS, MotoServer, allow, authenticating_moto, user_with_key  # noqa: E402
+from secret_scanner import SecretRecorder, recording_subprocess_run  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,63 +255,8 @@ def env(collections_dir, closed_url, ansible_cfg, tmp_path):
     return clean
 
 
-def _merge_env(base, extra):
-    """extra: variables to set; a value of None removes the variable."""
-    merged = dict(base)
-    for k, v in (extra or {}).items():
-        if v is None:
-            merged.pop(k, None)
-        else:
-            merged[k] = v
-    return merged
-
-
-def _is_local(value):
-    if not isinstance(value, str) or "://" not in value:
-        return True  # not a URL: the module refuses it before connecting
-    host = urllib.parse.urlsplit(value).hostname
-    return host in (None, "", "127.0.0.1")
-
-
-def assert_network_safe(env, args=None):
-    """No variable or option that could point a module (or boto3 in a helper) anywhere but
-    127.0.0.1: the SDK's AWS_ENDPOINT_URL*, and endpoint_url's variables and aliases (spec)."""
-    endpoint = module_spec.common_options()["endpoint_url"]
-    assert env.get("AWS_EC2_METADATA_DISABLED") == "true", "the metadata service must stay disabled"
-    assert env.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1:"), "the endpoint safety net is missing"
-    for k, v in env.items():
-        if k in endpoint["env"] or k.startswith("AWS_ENDPOINT_URL"):
-            assert _is_local(v), f"{k}={v} is not local"
-    for k in module_spec.all_names({"endpoint_url": endpoint}):
-        assert _is_local((args or {}).get(k)), f"{k}={args[k]} is not local"
-
-
-def assert_urls_local(text):
-    for host in re.findall(r"https?://([^/:\s'\"]+)", text):
-        assert host == "127.0.0.1", f"non-local URL host {host!r} in {text!r}"
-
-
 # --------------------------------------------------------------------------------------------
 # Running the module
-
-
-class ModuleRun(typing.NamedTuple):
-    rc: int
-    result: dict
-    stdout: str
-    stderr: str
-
-
-def _check_protocol(proc):
-    """What ansible-core needs from a binary module: exactly one JSON object, on one line,
-    nothing on stderr; and the AnsibleModule convention of exit status 1 on failure."""
-    assert proc.stderr == "", f"stderr must stay empty, got: {proc.stderr!r}"
-    lines = proc.stdout.splitlines()
-    assert len(lines) == 1 and proc.stdout.endswith("\n"), f"expected one line of JSON, got: {proc.stdout!r}"
-    result = json.loads(lines[0])
-    assert isinstance(result, dict), f"expected a JSON object, got: {lines[0]}"
-    assert proc.returncode == (1 if result.get("failed") else 0), (proc.returncode, result)
-    return ModuleRun(proc.returncode, result, proc.stdout, proc.stderr)
 
 
 @pytest.fixture
@@ -344,13 +265,13 @@ def run_binary(module_binary, env, tmp_path):
     checks the protocol."""
 
     def run(argv, env_extra=None):
-        full_env = _merge_env(env, env_extra)
+        full_env = merge_env(env, env_extra)
         assert_network_safe(full_env)
         proc = subprocess.run(
             [str(module_binary), *map(str, argv)], capture_output=True, text=True, timeout=60,
             env=full_env, stdin=subprocess.DEVNULL, cwd=tmp_path,
         )
-        return _check_protocol(proc)
+        return check_protocol(proc)
 
     return run
 
@@ -364,7 +285,7 @@ def run_module(run_binary, env, tmp_path):
     counter = iter(range(10**6))
 
     def run(args, env=None, **internal):
-        assert_network_safe(_merge_env(base, env), args)
+        assert_network_safe(merge_env(base, env), args)
         payload = {**args, **INTERNAL_ARGS, **{f"_ansible_{k}": v for k, v in internal.items()}}
         path = tmp_path / f"args-{next(counter)}"
         path.write_text(json.dumps(payload))
@@ -390,7 +311,7 @@ def run_named_module(collections_dir, env, tmp_path):
         path = modules / name
         assert path.exists(), f"{path} is not in the installed collection"
         argv = [str(executable), name] if executable else [str(path)]
-        full_env = _merge_env(base, env)
+        full_env = merge_env(base, env)
         assert_network_safe(full_env, args)
         internal.setdefault("module_name", f"rustaws.creds.{name}")
         payload = {**args, **INTERNAL_ARGS, **{f"_ansible_{k}": v for k, v in internal.items()}}
@@ -401,20 +322,9 @@ def run_named_module(collections_dir, env, tmp_path):
                                   env=full_env, stdin=subprocess.DEVNULL, cwd=tmp_path)
         finally:
             args_file.unlink(missing_ok=True)
-        return _check_protocol(proc)
+        return check_protocol(proc)
 
     return run
-
-
-class AdhocRun(typing.NamedTuple):
-    rc: int
-    status: str  # ok, changed, skipping or fatal
-    result: dict
-    stdout: str
-    stderr: str
-
-
-HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal): \[localhost\](?:: [A-Z!]+)? => ", re.M)
 
 
 @pytest.fixture
@@ -425,7 +335,7 @@ def adhoc(env, tmp_path):
     base = env
 
     def run(module_args, env=None, check=False, verbosity=1, module=FQCN):
-        full_env = _merge_env(
+        full_env = merge_env(
             base, {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
                        **(env or {})})
         assert_network_safe(full_env)
@@ -451,7 +361,7 @@ def playbook(env, moto, fake_sts, tmp_path):
     base = env
 
     def run(name, env=None, args=(), rc=0):
-        full_env = _merge_env(base, {"MOTO_URL": moto.url, "FAKE_STS_URL": fake_sts.url, **(env or {})})
+        full_env = merge_env(base, {"MOTO_URL": moto.url, "FAKE_STS_URL": fake_sts.url, **(env or {})})
         assert_network_safe(full_env)
         assert_urls_local((PLAYBOOKS / name).read_text())
         proc = subprocess.run(
@@ -519,62 +429,3 @@ def pytest_collection_modifyitems(session, config, items):
     last = [item for item in items if item.get_closest_marker("secret_scan")]
     if last:
         items[:] = [item for item in items if not item.get_closest_marker("secret_scan")] + last
-
-
-# --------------------------------------------------------------------------------------------
-# A managed host over ssh (tests/support/ssh_host.py), played to by ansible-playbook
-
-# The connecting user's cache directory, under the host's home, and what the plugin prints at -vvv.
-CACHE = ".ansible/tmp/rustaws-creds"
-FROM_CACHE = re.compile(r"rustaws\.creds: ran \w+ from the cache")
-
-
-class Play:
-    """ansible-playbook against the ssh host (`remote`) and the controller (`localhost`)."""
-
-    def __init__(self, host, env, tmp_path, moto_url):
-        self.host = host
-        self.tmp = tmp_path
-        self.env = _merge_env(env, {
-            "MOTO_URL": moto_url,
-            # The host's own default (~/.ansible/tmp), not the test directory the other tests use.
-            "ANSIBLE_REMOTE_TMP": None,
-            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp"),
-            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-        })
-        self.counter = 0
-
-    def inventory(self, **remote_vars):
-        path = self.tmp / f"inventory-{self.counter}"
-        path.write_text(
-            "[all]\n"
-            + self.host.inventory_line("remote", **remote_vars) + "\n"
-            + "localhost ansible_connection=local ansible_python_interpreter=" + sys.executable
-            + "\n"
-        )
-        return path
-
-    def run(self, playbook, *args, rc=0, env=None, verbosity=3, **remote_vars):
-        """playbook: a file of playbooks/ or the text of one. Returns the completed process, whose
-        exit code must be `rc` (None: any)."""
-        self.counter += 1
-        if "\n" in playbook:
-            path = self.tmp / f"play-{self.counter}.yml"
-            path.write_text(playbook)
-        else:
-            path = PLAYBOOKS / playbook
-        full_env = _merge_env(self.env, env)
-        assert_network_safe(full_env)
-        cmd = ["ansible-playbook", "-i", str(self.inventory(**remote_vars)), str(path), *args]
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=full_env, cwd=self.tmp,
-                              stdin=subprocess.DEVNULL)
-        if rc is not None:
-            assert proc.returncode == rc, f"ansible-playbook exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
-        return proc
-
-
-def count(pattern, proc):
-    return len(pattern.findall(proc.stdout + proc.stderr))

@@ -27,7 +27,7 @@ from moto_server import boto3_client, no_aws_environment
 from play_results import VOLATILE, results
 from ssh_host import SshHost
 
-from conftest import CACHE, FROM_CACHE, PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, Play, count
+from harness import CACHE, FROM_CACHE, PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, Play, count
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUSYBOX = ROOT / "build/platforms/busybox-arm64/bin/busybox"

@@ -4,7 +4,7 @@ arrive as strings)."""
 import datetime
 import json
 
-from conftest import MOTO_ACCESS_KEY, TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import MOTO_ACCESS_KEY, TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 SKIP_MSG = "remote module (rustaws.creds.sts_session_token) does not support check mode"
 

@@ -29,7 +29,7 @@ import ceph
 import pytest
 from certificates import CertificateAuthority, private_key
 from fake_aws import FakeAWS
-from conftest import PLAYBOOKS, assert_network_safe, assert_urls_local
+from harness import PLAYBOOKS, assert_network_safe, assert_urls_local
 
 OIDC_AUDIENCE = "rustaws-app"
 EXPIRATION_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")

@@ -23,7 +23,7 @@ import yaml
 from play_results import RESULT, results
 from ssh_host import SshHost
 
-from conftest import PLAYBOOKS, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
+from harness import PLAYBOOKS, TEST_ACCESS_KEY, TEST_SECRET_KEY, merge_env, assert_network_safe
 from moto_server import boto3_client, no_aws_environment
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ class Core:
         self.installed = collections / "ansible_collections/rustaws/creds"
 
     def env(self, base, **extra):
-        return _merge_env(base, {
+        return merge_env(base, {
             "ANSIBLE_COLLECTIONS_PATH": str(self.collections),
             "PATH": f"{self.bin}:{base['PATH']}",
             "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",

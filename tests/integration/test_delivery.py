@@ -16,7 +16,7 @@ import pytest
 from play_results import results
 from ssh_host import SshHost
 
-from conftest import CACHE, FROM_CACHE, TEST_ACCESS_KEY, TEST_SECRET_KEY, Play, count
+from harness import CACHE, FROM_CACHE, TEST_ACCESS_KEY, TEST_SECRET_KEY, Play, count
 
 UPLOAD = re.compile(r"rustaws\.creds: uploading ")
 IN_PLACE = re.compile(r"rustaws\.creds: running \w+ in place")

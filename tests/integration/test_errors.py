@@ -5,7 +5,7 @@ fake STS, so the tests also see that nothing was sent."""
 import module_spec
 import pytest
 
-from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 # AnsibleModule's list of the module's options and aliases, from the spec.
 SUPPORTED = module_spec.supported_parameters("sts_session_token")

@@ -16,7 +16,7 @@ import pytest
 from fake_aws import FakeAWS
 from fault_proxy import BacklogFull, FaultProxy, closed_port
 
-from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY, _check_protocol, assert_network_safe
+from harness import TEST_ACCESS_KEY, TEST_SECRET_KEY, check_protocol, assert_network_safe
 
 SLACK = 1.5
 # The timeouts the timeout tests configure, in seconds.
@@ -62,7 +62,7 @@ def run(module_binary, env, tmp_path):
         finally:
             path.unlink(missing_ok=True)
         elapsed = time.monotonic() - start
-        r = _check_protocol(proc)
+        r = check_protocol(proc)
         return r.rc, r.result, elapsed
 
     return go

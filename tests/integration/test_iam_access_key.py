@@ -20,7 +20,7 @@ import pytest
 from fake_iam import FakeIAM
 from moto_server import allow, authenticating_moto, boto3_client, no_aws_environment, user_with_key
 
-from conftest import HOST_LINE, PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
+from harness import HOST_LINE, PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, merge_env, assert_network_safe
 
 MODULE = "iam_access_key"
 FQCN = f"rustaws.creds.{MODULE}"
@@ -236,7 +236,7 @@ def adhoc_iam(env, moto, tmp_path):
     against the shared moto (endpoint and the test keys from the environment)."""
 
     def run(module, module_args, check=False):
-        full_env = _merge_env(env, {
+        full_env = merge_env(env, {
             "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
             "AWS_URL": moto.url, "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY})
         assert_network_safe(full_env)

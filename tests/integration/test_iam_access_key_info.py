@@ -21,7 +21,7 @@ import pytest
 from fake_iam import FakeIAM
 from moto_server import MotoServer, boto3_client, no_aws_environment
 
-from conftest import HOST_LINE, TEST_ACCESS_KEY, TEST_SECRET_KEY, _merge_env, assert_network_safe
+from harness import HOST_LINE, TEST_ACCESS_KEY, TEST_SECRET_KEY, merge_env, assert_network_safe
 
 MODULE = "iam_access_key_info"
 FQCN = f"rustaws.creds.{MODULE}"
@@ -219,7 +219,7 @@ def test_an_empty_user_name_fails_before_any_call(run_named_module, fake_iam, va
 
 def test_adhoc(env, moto, listed_user, tmp_path):
     """`ansible -m rustaws.creds.iam_access_key_info -a 'username=...' --check -v`."""
-    full_env = _merge_env(env, {
+    full_env = merge_env(env, {
         "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
         "AWS_URL": moto.url, "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY})
     assert_network_safe(full_env)

@@ -10,7 +10,7 @@ import time
 import pytest
 from fault_proxy import FaultProxy
 
-from conftest import INTERNAL_ARGS, MOTO_ACCESS_KEY, TEST_ACCESS_KEY, TEST_SECRET_KEY, _check_protocol, assert_network_safe
+from harness import INTERNAL_ARGS, MOTO_ACCESS_KEY, TEST_ACCESS_KEY, TEST_SECRET_KEY, check_protocol, assert_network_safe
 
 RUNS = 50
 
@@ -34,7 +34,7 @@ def run_many(module_binary, env, tmp_path):
         def one(path):
             proc = subprocess.run([str(module_binary), str(path)], capture_output=True, text=True, timeout=120,
                                   env=env, stdin=subprocess.DEVNULL, cwd=tmp_path)
-            return _check_protocol(proc)
+            return check_protocol(proc)
 
         start = time.monotonic()
         try:

@@ -8,7 +8,7 @@ and returns credentials the same way."""
 import pytest
 from fake_aws import FakeAWS, element
 
-from conftest import MOTO_ACCESS_KEY, PLACEHOLDER, TEST_ACCESS_KEY
+from harness import MOTO_ACCESS_KEY, PLACEHOLDER, TEST_ACCESS_KEY
 
 SECRET = "Zx9vQ2mN7pL4rT8kW3yB6cF1hJ5sD0gA2eU7iO4q"
 SERIAL = "arn:aws:iam::123456789012:mfa/user"

@@ -18,7 +18,7 @@ The aliases and variables are the spec's (tests/support/module_spec.py).
 import module_spec
 import pytest
 
-from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 TOKEN = "FwoGZXIvYXdzEXAMPLEsessionTOKENvalue/0001+abcdefghijklmnop"
 REGION = "ap-southeast-2"

@@ -473,11 +473,11 @@ def test_a_writer_killed_at_random_moments_never_leaves_a_partial_file(raw_modul
 
 
 def test_twenty_forks_writing_twenty_profiles_keep_all_twenty(env, sts, creds_file, tmp_path):
-    from conftest import _merge_env, assert_network_safe
+    from harness import merge_env, assert_network_safe
 
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("[fleet]\n" + "".join(f"h{i:02d} ansible_connection=local\n" for i in range(20)))
-    full_env = _merge_env(env, {"FAKE_ROLE_STS_URL": sts.url, "CREDS_FILE": str(creds_file),
+    full_env = merge_env(env, {"FAKE_ROLE_STS_URL": sts.url, "CREDS_FILE": str(creds_file),
                                 "AWS_ACCESS_KEY_ID": SOURCE["access_key"],
                                 "AWS_SECRET_ACCESS_KEY": SOURCE["secret_key"]})
     assert_network_safe(full_env)
@@ -523,7 +523,7 @@ def raw_module(collections_dir, env):
     without the protocol checks (a run that is stopped prints nothing)."""
     import json
 
-    from conftest import INTERNAL_ARGS, _merge_env, assert_network_safe
+    from harness import INTERNAL_ARGS, merge_env, assert_network_safe
 
     modules = collections_dir / "ansible_collections/rustaws/creds/plugins/modules"
     base = env
@@ -531,7 +531,7 @@ def raw_module(collections_dir, env):
 
     def run(name, args, env=None, popen=False, executable=None):
         """executable: another build of the executable (hooked_executable) instead of the shipped one."""
-        full_env = _merge_env(base, env)
+        full_env = merge_env(base, env)
         assert_network_safe(full_env, args)
         payload = {**args, **INTERNAL_ARGS, "_ansible_module_name": f"rustaws.creds.{name}"}
         args_file = pathlib.Path(full_env["ANSIBLE_LOCAL_TEMP"]).parent / f"raw-args-{name}-{next(counter)}"

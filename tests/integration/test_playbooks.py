@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import PLACEHOLDER
+from harness import PLACEHOLDER
 
 
 def test_session_token_shape_and_duration(playbook):

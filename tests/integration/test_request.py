@@ -4,7 +4,7 @@ sts_session_token refuses (GetSessionToken does not take session credentials), i
 aws_caller_info and the role modules' recording fake."""
 
 import fake_sts as fake
-from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 SESSION_TOKEN = "FwoGZXIvYXdzECallerSessionToken0001"
 

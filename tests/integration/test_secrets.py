@@ -17,7 +17,7 @@ import textwrap
 
 import pytest
 
-from conftest import PLACEHOLDER, TEST_ACCESS_KEY
+from harness import PLACEHOLDER, TEST_ACCESS_KEY
 
 SECRET_KEY = "kNoWnSeCrEtKeY/rustaws+0123456789abcdefXYZ"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEKnownSessionToken/rustaws+00000000000000000000"

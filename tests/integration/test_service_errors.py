@@ -4,7 +4,7 @@ is checked against the IAM access key's secret, and IAM policies are enforced.""
 
 import pytest
 
-from conftest import PLACEHOLDER
+from harness import PLACEHOLDER
 
 
 def test_valid_iam_key_is_accepted(run_module, auth_moto):

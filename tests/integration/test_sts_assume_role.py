@@ -19,7 +19,7 @@ import pytest
 from fake_role_sts import EXPIRATION
 from moto_server import allow, authenticating_moto, user_with_key
 
-from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 MODULE = "sts_assume_role"
 ROLE = "arn:aws:iam::123456789012:role/deploy"

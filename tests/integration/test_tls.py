@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from conftest import TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 
 def tls_args(tls_moto, **extra):

@@ -14,7 +14,7 @@ import re
 import pytest
 from fake_role_sts import AUDIENCE, EXPIRATION, PROVIDER, SUBJECT, unsigned_jwt
 
-from conftest import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
 
 MODULE = "sts_assume_role_with_web_identity"
 ROLE = "arn:aws:iam::123456789012:role/app"
