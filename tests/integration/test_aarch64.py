@@ -18,9 +18,9 @@ import os
 import pathlib
 import re
 import shutil
-import struct
 import tempfile
 
+import elf
 import pytest
 from fake_role_sts import unsigned_jwt
 from moto_server import boto3_client, no_aws_environment
@@ -62,20 +62,13 @@ def uploaded(proc):
     return UPLOADED.findall(proc.stdout)
 
 
-def e_machine(path):
-    with open(path, "rb") as f:
-        head = f.read(20)
-    assert head[:4] == b"\x7fELF", f"{path} is not an ELF file"
-    return struct.unpack_from("<H", head, 18)[0]
-
-
 @pytest.fixture(scope="module")
 def builds(collections_dir):
     """The installed collection's Linux builds by platform, each checked to be an ELF file of its
     architecture, so that no test here can run the x86_64 build in place of the aarch64 one."""
     libexec = collections_dir / "ansible_collections/rustaws/creds/libexec"
     found = {p: libexec / p / "rustaws-creds" for p in PLATFORMS}
-    assert {p: e_machine(f) for p, f in found.items()} == PLATFORMS
+    assert {p: elf.read(f).e_machine for p, f in found.items()} == PLATFORMS
     return found
 
 
@@ -157,7 +150,7 @@ def test_a_bad_value_fails_with_the_whole_message_and_no_secret_shows(builds, ru
 def arm64_sh():
     """Debian's arm64 busybox and a link `sh` to it, in a directory every user can read (the
     tests' temporary directories are private to root). Returns the link."""
-    assert BUSYBOX.is_file() and e_machine(BUSYBOX) == PLATFORMS["Linux-aarch64"], \
+    assert BUSYBOX.is_file() and elf.read(BUSYBOX).e_machine == PLATFORMS["Linux-aarch64"], \
         f"{BUSYBOX} is missing or not arm64: run scripts/setup-platforms"
     d = pathlib.Path(tempfile.mkdtemp(prefix="rustaws-arm64-sh-"))
     try:

@@ -12,6 +12,7 @@ Where it is shown:
 - no_log: ansible-playbook at -vvv against the fake IAM, whose issued secrets are all known.
 """
 
+import functools
 import json
 import re
 import subprocess
@@ -20,7 +21,9 @@ import pytest
 from fake_iam import FakeIAM
 from moto_server import allow, authenticating_moto, boto3_client, no_aws_environment, user_with_key
 
-from harness import HOST_LINE, PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY, merge_env, assert_network_safe
+from harness import (
+    HOST_LINE, PLACEHOLDER, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, assert_network_safe, check_bad_value, merge_env,
+)
 
 MODULE = "iam_access_key"
 FQCN = f"rustaws.creds.{MODULE}"
@@ -297,7 +300,6 @@ def test_adhoc_bad_arguments(adhoc_iam, moto, args, message):
 
 
 KEY_A = "AKIAFAKEIAM000000001"
-REMOVE = object()  # in a parametrised change: the option is left out
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
@@ -337,17 +339,10 @@ REMOVE = object()  # in a parametrised change: the option is left out
 def test_a_bad_option_fails_before_any_call(run_named_module, fake_iam, changes, message, check_mode):
     fake_iam.add_user("alice", ids=[KEY_A])
     args = {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice"}
-    for k, v in changes.items():
-        if v is REMOVE:
-            args.pop(k)
-        else:
-            args[k] = v
-    rc, r, _, _ = run_named_module(MODULE, args, check_mode=check_mode)
-    assert rc == 1 and r["failed"] is True, r
-    assert r["msg"].startswith(message), r["msg"]
+    _, (_, r, _, _) = check_bad_value(functools.partial(run_named_module, MODULE), args, changes, message, fake_iam,
+                                      match="prefix", check_mode=check_mode)
     assert "changed" not in r or r["changed"] is False
     assert not {"access_key", "access_key_id", "secret_access_key", "deleted_access_key_id", "error"} & set(r)
-    assert fake_iam.requests == []
     assert [k["access_key_id"] for k in fake_iam.keys("alice")] == [KEY_A]
 
 

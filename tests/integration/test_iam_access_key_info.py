@@ -13,6 +13,7 @@ by test_iam_access_key.py).
 """
 
 import datetime
+import functools
 import json
 import subprocess
 import sys
@@ -21,7 +22,9 @@ import pytest
 from fake_iam import FakeIAM
 from moto_server import MotoServer, boto3_client, no_aws_environment
 
-from harness import HOST_LINE, TEST_ACCESS_KEY, TEST_SECRET_KEY, merge_env, assert_network_safe
+from harness import (
+    HOST_LINE, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, assert_network_safe, check_bad_value, merge_env,
+)
 
 MODULE = "iam_access_key_info"
 FQCN = f"rustaws.creds.{MODULE}"
@@ -165,9 +168,6 @@ def test_retried_then_listed_and_a_persistent_throttle(run_named_module, fake_ia
     assert fake_iam.attempts("ListAccessKeys") == [1, 2]
 
 
-REMOVE = object()
-
-
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
 @pytest.mark.parametrize("changes,message", [
     pytest.param({"user_name": REMOVE}, "missing required arguments: user_name", id="no-user_name"),
@@ -198,16 +198,9 @@ REMOVE = object()
 def test_a_bad_option_fails_before_any_call(run_named_module, fake_iam, changes, message, check_mode):
     fake_iam.add_user("alice", keys=1)
     args = {"endpoint_url": fake_iam.url, **KEYS, "user_name": "alice"}
-    for k, v in changes.items():
-        if v is REMOVE:
-            args.pop(k)
-        else:
-            args[k] = v
-    rc, r, _, _ = run_named_module(MODULE, args, check_mode=check_mode)
-    assert rc == 1 and r["failed"] is True, r
-    assert r["msg"].startswith(message), r["msg"]
+    _, (_, r, _, _) = check_bad_value(functools.partial(run_named_module, MODULE), args, changes, message, fake_iam,
+                                      match="prefix", check_mode=check_mode)
     assert "access_keys" not in r
-    assert fake_iam.requests == []
 
 
 @pytest.mark.parametrize("value", ["", None], ids=["empty", "null"])

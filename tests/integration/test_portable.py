@@ -13,11 +13,12 @@ qemu-user, registered with binfmt_misc by scripts/setup-platforms).
 import os
 import re
 import shutil
-import struct
 import subprocess
 import typing
 
+import elf
 import pytest
+from elf import ET_DYN, PT_DYNAMIC, PT_INTERP
 
 GLIBC_BASELINE = (2, 17)
 # Libraries every glibc system has; anything else (libssl, libstdc++, ...) would be a dependency
@@ -25,8 +26,6 @@ GLIBC_BASELINE = (2, 17)
 GLIBC_LIBRARIES = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libgcc_s.so.1"}
 # libgcc_s of GCC 4.8 (CentOS 7) provides up to GCC_4.8.0.
 LIBGCC_BASELINE = (4, 8, 0)
-
-ET_DYN = 3
 
 
 class Linux(typing.NamedTuple):
@@ -40,8 +39,6 @@ LINUX = {
     "Linux-x86_64": Linux(62, "/lib64/ld-linux-x86-64.so.2"),
     "Linux-aarch64": Linux(183, "/lib/ld-linux-aarch64.so.1"),
 }
-PT_INTERP = 3
-PT_DYNAMIC = 2
 
 
 @pytest.fixture(scope="module")
@@ -84,26 +81,9 @@ def _version(text):
     return tuple(int(part) for part in text.split("."))
 
 
-def _elf(path):
-    """(e_type, e_machine, {p_type: contents or None}) of a little-endian ELF64 file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    assert data[:4] == b"\x7fELF", f"{path} is not an ELF file"
-    assert data[4] == 2, f"{path} is not a 64-bit ELF file (EI_CLASS {data[4]})"
-    assert data[5] == 1, f"{path} is not little-endian (EI_DATA {data[5]})"
-    e_type, e_machine = struct.unpack_from("<HH", data, 16)
-    e_phoff, = struct.unpack_from("<Q", data, 32)
-    e_phentsize, e_phnum = struct.unpack_from("<HH", data, 54)
-    segments = {}
-    for i in range(e_phnum):
-        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, e_phoff + i * e_phentsize)
-        segments[p_type] = data[p_offset:p_offset + p_filesz]
-    return e_type, e_machine, segments
-
-
 def test_shipped_executable_is_a_dynamic_pie_for_its_architecture_linked_by_the_system_loader(shipped):
     path, linux = shipped
-    e_type, e_machine, segments = _elf(path)
+    e_type, e_machine, segments = elf.read(path)
     assert e_machine == linux.e_machine, f"e_machine {e_machine}, expected {linux.e_machine}"
     assert e_type == ET_DYN, f"e_type {e_type}, expected a position-independent executable (ET_DYN)"
     # Dynamically linked against the system's glibc through the architecture's standard loader

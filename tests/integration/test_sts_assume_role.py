@@ -12,6 +12,7 @@ Where it is shown:
   issued; and a real ansible-playbook run (playbooks/assume_*.yml).
 """
 
+import functools
 import json
 import re
 
@@ -19,7 +20,7 @@ import pytest
 from fake_role_sts import EXPIRATION
 from moto_server import allow, authenticating_moto, user_with_key
 
-from harness import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import PLACEHOLDER, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, bad_value_cases, check_bad_value
 
 MODULE = "sts_assume_role"
 ROLE = "arn:aws:iam::123456789012:role/deploy"
@@ -138,7 +139,7 @@ def test_a_policy_the_service_refuses_reads_as_in_amazon_aws(run_named_module, r
 LONG_ARN = "arn:aws:iam::123456789012:role/" + filler(2020)
 ROLE_SHAPE = "must be a role ARN, arn:<partition>:iam::<account>:role/<name>"
 BAD = [
-    # (id, changes to a valid task (None removes the option), words the message must contain[, mark])
+    # (id, changes to a valid task (REMOVE leaves the option out), words the message must contain[, mark])
     ("role_arn-short", {"role_arn": "invalid role arn"},
      ["role_arn", "Invalid length for parameter RoleArn, value: 16, valid min length: 20"]),
     ("role_arn-long", {"role_arn": LONG_ARN}, ["role_arn", "Invalid length for parameter RoleArn", "valid max length: 2048"]),
@@ -215,29 +216,21 @@ BAD = [
     ("source_identity-pattern", {"source_identity": "aws:alice"},
      ["source_identity", "Member must satisfy regular expression pattern"]),
     ("source_identity-short", {"source_identity": "a"}, ["source_identity", "Invalid length for parameter SourceIdentity"]),
-    ("no-role-options", {"role_arn": None, "role_session_name": None},
+    ("no-role-options", {"role_arn": REMOVE, "role_session_name": REMOVE},
      ["missing required arguments: role_arn, role_session_name"]),
-    ("only-role_arn", {"role_session_name": None}, ["missing required arguments: role_session_name"]),
-    ("only-role_session_name", {"role_arn": None}, ["missing required arguments: role_arn"]),
+    ("only-role_arn", {"role_session_name": REMOVE}, ["missing required arguments: role_session_name"]),
+    ("only-role_session_name", {"role_arn": REMOVE}, ["missing required arguments: role_arn"]),
     ("unknown-option", {"bogus": 1}, ["Unsupported parameters for (rustaws.creds.sts_assume_role) module: bogus."]),
 ]
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
-@pytest.mark.parametrize("changes,words", [pytest.param(b[1], b[2], id=b[0], marks=b[3:]) for b in BAD])
+@pytest.mark.parametrize("changes,words", bad_value_cases(BAD))
 def test_a_bad_value_fails_before_any_call(run_named_module, role_sts, changes, words, check_mode):
     args = {"endpoint_url": role_sts.url, **KEYS, "role_arn": ROLE, "role_session_name": "s1"}
-    for k, v in changes.items():
-        if v is None:
-            args.pop(k)
-        else:
-            args[k] = v
-    rc, r, stdout, _ = run_named_module(MODULE, args, check_mode=check_mode)
-    assert rc == 1 and r["failed"] is True, r
-    for w in words:
-        assert w in r["msg"], r["msg"]
+    _, (_, r, stdout, _) = check_bad_value(functools.partial(run_named_module, MODULE), args, changes, words,
+                                           role_sts, check_mode=check_mode)
     assert "skipped" not in r and "sts_creds" not in r
-    assert role_sts.requests == [], "nothing may be sent for a bad value"
     if "mfa_token" in changes:
         assert changes["mfa_token"] not in stdout
 

@@ -8,13 +8,14 @@ Audience or SubjectFromWebIdentityToken; the recording fake of tests/support/fak
 shows those, and refuses tokens for roles named error-<Code>, repeating the token it was sent.
 """
 
+import functools
 import json
 import re
 
 import pytest
 from fake_role_sts import AUDIENCE, EXPIRATION, PROVIDER, SUBJECT, unsigned_jwt
 
-from harness import PLACEHOLDER, TEST_ACCESS_KEY, TEST_SECRET_KEY
+from harness import PLACEHOLDER, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, bad_value_cases, check_bad_value
 
 MODULE = "sts_assume_role_with_web_identity"
 ROLE = "arn:aws:iam::123456789012:role/app"
@@ -179,33 +180,25 @@ BAD = [
     ("token-long", {"web_identity_token": filler(20001)}, ["web_identity_token must be 4 to 20000 characters long, got 20001"]),
     ("both-token-options", {"web_identity_token_file": "/nonexistent/token"},
      ["parameters are mutually exclusive: web_identity_token|web_identity_token_file"]),
-    ("no-token-option", {"web_identity_token": None},
+    ("no-token-option", {"web_identity_token": REMOVE},
      ["one of the following is required: web_identity_token, web_identity_token_file"]),
-    ("empty-token-file-option", {"web_identity_token": None, "web_identity_token_file": ""},
+    ("empty-token-file-option", {"web_identity_token": REMOVE, "web_identity_token_file": ""},
      ["one of the following is required: web_identity_token, web_identity_token_file"]),
-    ("no-role-options", {"role_arn": None, "role_session_name": None},
+    ("no-role-options", {"role_arn": REMOVE, "role_session_name": REMOVE},
      ["missing required arguments: role_arn, role_session_name"]),
     ("unknown-option", {"external_id": "x1"}, [f"Unsupported parameters for (rustaws.creds.{MODULE}) module: external_id."]),
 ]
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
-@pytest.mark.parametrize("changes,words", [pytest.param(b[1], b[2], id=b[0]) for b in BAD])
+@pytest.mark.parametrize("changes,words", bad_value_cases(BAD))
 def test_a_bad_value_fails_before_any_call(run_named_module, role_sts, changes, words, check_mode):
     jwt = token("bad-values")
     args = {"endpoint_url": role_sts.url, "access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY,
             "role_arn": ROLE, "role_session_name": "s1", "web_identity_token": jwt}
-    for k, v in changes.items():
-        if v is None:
-            args.pop(k)
-        else:
-            args[k] = v
-    rc, r, stdout, _ = run_named_module(MODULE, args, check_mode=check_mode)
-    assert rc == 1 and r["failed"] is True, r
-    for w in words:
-        assert w in r["msg"], r["msg"]
+    args, (_, r, stdout, _) = check_bad_value(functools.partial(run_named_module, MODULE), args, changes, words,
+                                              role_sts, check_mode=check_mode)
     assert "skipped" not in r and "sts_creds" not in r
-    assert role_sts.requests == [], "nothing may be sent for a bad value"
     assert jwt not in stdout
     if len(args.get("web_identity_token", "")) >= 3:
         assert args["web_identity_token"] not in r["msg"]
