@@ -1,5 +1,5 @@
 //! The shared-credentials INI text: split into lines (keeping every byte), read exactly the way
-//! botocore reads it, and edited one section at a time.
+//! botocore reads it, and edited one section at a time (the `lines` and `edit` modules).
 //!
 //! botocore (`botocore.configloader.raw_config_parse`) reads the file with Python's
 //! `configparser.RawConfigParser()` and its defaults, opened in text mode. The rules, as
@@ -34,13 +34,9 @@
 
 use std::collections::BTreeMap;
 
-/// One line of the file: its text without the line ending, and the line ending itself
-/// (`"\n"`, `"\r\n"`, `"\r"`, or empty for a last line without a final newline).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Line<'a> {
-    pub(crate) content: &'a [u8],
-    pub(crate) eol: &'a [u8],
-}
+use crate::lines::{
+    header_name, indent_of, is_py_line_break, is_py_space, py_strip, split_lines, Line,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -73,73 +69,6 @@ impl Problem {
             duplicate_section: None,
         }
     }
-}
-
-/// Python's `str.isspace()`.
-pub(crate) fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-fn py_strip(s: &str) -> &str {
-    s.trim_matches(is_py_space)
-}
-
-/// Line breaks of Python's `str.splitlines()` (used by botocore on nested values).
-fn is_py_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r'
-            | '\u{b}'
-            | '\u{c}'
-            | '\u{1c}'
-            | '\u{1d}'
-            | '\u{1e}'
-            | '\u{85}'
-            | '\u{2028}'
-            | '\u{2029}'
-    )
-}
-
-/// Splits at `\n`, `\r\n` and lone `\r`, keeping every byte.
-pub(crate) fn split_lines(text: &[u8]) -> Vec<Line<'_>> {
-    let mut lines = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-            Some(at) => {
-                let len = if rest[at] == b'\r' && rest.get(at + 1) == Some(&b'\n') {
-                    2
-                } else {
-                    1
-                };
-                lines.push(Line {
-                    content: &rest[..at],
-                    eol: &rest[at..at + len],
-                });
-                rest = &rest[at + len..];
-            }
-            None => {
-                lines.push(Line {
-                    content: rest,
-                    eol: &[],
-                });
-                rest = &[];
-            }
-        }
-    }
-    lines
-}
-
-/// The name of a header line (already stripped), as configparser's `SECTCRE` matches it.
-fn header_name(stripped: &str) -> Option<&str> {
-    let inner = stripped.strip_prefix('[')?;
-    let close = inner.rfind(']')?;
-    (close > 0).then(|| &inner[..close])
-}
-
-/// Leading white space of a line, in characters.
-fn indent_of(content: &str) -> usize {
-    content.chars().take_while(|&c| is_py_space(c)).count()
 }
 
 /// A key of a section: its value lines (joined at the end) and the line it starts on.
@@ -405,89 +334,6 @@ impl<'a> Document<'a> {
             .filter(|eol| !eol.is_empty())
             .unwrap_or(b"\n")
     }
-
-    /// The whole text with `section` rewritten: its header line kept, every key and continuation
-    /// line dropped, the `new_keys` lines put right after the header, and the section's comment
-    /// and blank lines kept, in their order, after the new keys. The last line keeps the line
-    /// ending the section's last line had (none at the end of a file without a final newline).
-    ///
-    /// The new key lines are indented as deep as the next section's header, if that is indented:
-    /// a header indented deeper than the key line above it would continue that key's value.
-    pub(crate) fn replace_section(&self, section: &Section, new_keys: &[u8]) -> Vec<u8> {
-        let (start, end) = (section.start, section.end);
-        let eol = self.eol();
-        let indent = self
-            .lines
-            .get(end)
-            .map(|next| indent_of(std::str::from_utf8(next.content).unwrap_or_default()))
-            .unwrap_or(0);
-        let pad = " ".repeat(indent);
-        let mut out = Vec::new();
-        for line in &self.lines[..start] {
-            out.extend_from_slice(line.content);
-            out.extend_from_slice(line.eol);
-        }
-        // (content, own line ending or None for "the file's"), in output order.
-        let mut lines: Vec<(Vec<u8>, Option<&[u8]>)> = Vec::new();
-        let header = self.lines[start];
-        lines.push((header.content.to_vec(), Some(header.eol)));
-        for key_line in split_lines(new_keys) {
-            lines.push(([pad.as_bytes(), key_line.content].concat(), None));
-        }
-        for i in start + 1..end {
-            match self.kinds[i] {
-                Kind::Key(..) | Kind::Continuation(_) => {}
-                Kind::Blank | Kind::Comment | Kind::Header(_) => {
-                    lines.push((self.lines[i].content.to_vec(), Some(self.lines[i].eol)));
-                }
-            }
-        }
-        let last_eol = self.lines[end - 1].eol;
-        let count = lines.len();
-        for (n, (content, own_eol)) in lines.into_iter().enumerate() {
-            out.extend_from_slice(&content);
-            if n + 1 == count {
-                out.extend_from_slice(last_eol);
-            } else {
-                match own_eol {
-                    Some(own) if !own.is_empty() => out.extend_from_slice(own),
-                    _ => out.extend_from_slice(eol),
-                }
-            }
-        }
-        for line in &self.lines[end..] {
-            out.extend_from_slice(line.content);
-            out.extend_from_slice(line.eol);
-        }
-        out
-    }
-
-    /// The whole text with a new section appended. The old text stays a byte-for-byte prefix.
-    /// After a last line without a final newline the section starts with a line ending and
-    /// itself ends without one, so the file still "has no final newline"; otherwise it ends
-    /// with one.
-    pub(crate) fn append_section(&self, text: &[u8], name: &str, new_keys: &[u8]) -> Vec<u8> {
-        let eol = self.eol();
-        let lacks_final_newline = self.lines.last().is_some_and(|line| line.eol.is_empty());
-        let mut out = text.to_vec();
-        let mut section = Vec::new();
-        section.push(format!("[{name}]").into_bytes());
-        for key_line in split_lines(new_keys) {
-            section.push(key_line.content.to_vec());
-        }
-        if lacks_final_newline {
-            for line in section {
-                out.extend_from_slice(eol);
-                out.extend_from_slice(&line);
-            }
-        } else {
-            for line in section {
-                out.extend_from_slice(&line);
-                out.extend_from_slice(eol);
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -725,25 +571,5 @@ mod tests {
         // Comments, blank lines or nothing at all are fine.
         assert!(Document::parse(b"").is_ok());
         assert!(Document::parse(b"# c\n;d\n\n \n").is_ok());
-    }
-
-    #[test]
-    fn replacing_indents_keys_as_deep_as_the_next_header() {
-        let text = "[a]\n  k = v\n  [b]\n  k = w\n";
-        let doc = parse(text);
-        let section = doc.section("a").cloned();
-        let section = section.unwrap_or_else(|| panic!("no [a]"));
-        let new = doc.replace_section(&section, b"x = 1\ny = 2\n");
-        assert_eq!(
-            String::from_utf8_lossy(&new),
-            "[a]\n  x = 1\n  y = 2\n  [b]\n  k = w\n"
-        );
-        assert_eq!(
-            view(std::str::from_utf8(&new).unwrap_or_default()),
-            [
-                ("a".into(), kv(&[("x", "1"), ("y", "2")])),
-                ("b".into(), kv(&[("k", "w")]))
-            ]
-        );
     }
 }
