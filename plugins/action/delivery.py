@@ -208,6 +208,13 @@ def shell_path(path):
 # expanded exactly as ansible-core's sh shell plugin expands it when it makes its temporary
 # directory (`mkdir -p "`echo <remote_tmp>`"`): by the shell of the user the command runs as, so
 # ~, $HOME, ${USER} and the like are that user's.
+#
+# The scripts pass `shellcheck -s sh` (test_delivery_plugin_units.py renders and checks them); its
+# `disable` directives mark three deliberate constructs. SC2006 and SC2116: the cache path is
+# `"`echo <remote_tmp>`"`, ansible-core's own expansion, backticks and echo included, so that both
+# give the same directory. SC2046: `stat -c '%u %f'` and `sha256sum` print fields that are meant
+# to split into arguments (dir_ok's four, `set --`). SC2015: `A && B || C` where C is meant to run
+# when any test of A && B fails.
 
 _PREAMBLE = """\
 umask 077
@@ -217,8 +224,10 @@ case "$p" in
 *) echo "{mark} platform $p"; exit 0;;
 esac
 u=$(id -u)
+# shellcheck disable=SC2006,SC2116
 c={cache}
 case $c in /?*) ;; *) echo "{mark} nocache $c is not an absolute path"; exit 0;; esac
+# shellcheck disable=SC2015
 dir_ok() {{
   [ $# -ge 4 ] || {{ echo "{mark} nocache"; return 1; }}
   [ $(( 0x$2 & 0xF000 )) -eq 16384 ] && {{ [ "$1" = "$u" ] || [ "$1" = 0 ]; }} &&
@@ -234,9 +243,12 @@ dir_ok() {{
 RUN_SCRIPT = _PREAMBLE + """\
 o=$(pwd)
 [ -d "$c" ] || mkdir -p -- "$c" 2>/dev/null || {{ echo "{mark} nocache"; exit 0; }}
+# shellcheck disable=SC2046
 cd -P -- "$c" 2>/dev/null || {{ dir_ok $(stat -c '%u %f' -- "${{c%/*}}" "$c" 2>/dev/null) && echo "{mark} nocache"; exit 0; }}
+# shellcheck disable=SC2046
 dir_ok $(stat -c '%u %f' -- .. . 2>/dev/null) || exit 0
 [ ! -e "./$h.cannot-run" ] || {{ echo "{mark} cannot-run $(head -c 300 "./$h.cannot-run")"; exit 0; }}
+# shellcheck disable=SC2015,SC2046
 [ -f "./$h" ] && [ ! -h "./$h" ] && {{ command exec 3< "./$h"; }} 2>/dev/null &&
   set -- $(stat -L -c '%u %f' -- /proc/self/fd/3 2>/dev/null) && [ $# -eq 2 ] && [ "$1" = "$u" ] &&
   [ $(( 0x$2 & 0xF000 )) -eq 32768 ] && [ $(( 0x$2 & 0x12 )) -eq 0 ] &&
@@ -251,10 +263,13 @@ exec /proc/self/fd/3 {module}
 # .cksum, whose process is gone). Anything else in the directory is left alone. Prints one MARK
 # line.
 INSTALL_SCRIPT = _PREAMBLE + """\
+# shellcheck disable=SC2046
 cd -P -- "$c" 2>/dev/null || {{ dir_ok $(stat -c '%u %f' -- "${{c%/*}}" "$c" 2>/dev/null) && echo "{mark} nocache"; exit 0; }}
+# shellcheck disable=SC2046
 dir_ok $(stat -c '%u %f' -- .. . 2>/dev/null) || exit 0
 t=".$h.$$"
 cat > "./$t" || {{ rm -f -- "./$t"; echo "{mark} nocache could not write $c/$t"; exit 0; }}
+# shellcheck disable=SC2046
 set -- $(sha256sum -- "./$t" 2>/dev/null)
 [ "$1" = "$h" ] || {{ rm -f -- "./$t"; echo "{mark} corrupt the upload arrived with SHA-256 ${{1:-unknown}}"; exit 0; }}
 chmod 700 "./$t"
@@ -279,6 +294,17 @@ HEX64 = "[0-9a-f]" * 64
 
 # Characters that would end or change the `"`echo ...`"` the scripts expand remote_tmp in.
 UNEXPANDABLE = ("`", '"', "\\", "\n", "\0")
+
+
+def render_script(template, cache, module, builds):
+    """RUN_SCRIPT or INSTALL_SCRIPT for a module, with the cache directory (a shell word) and a
+    case of `uname -sm` for each build of a system in CACHED_SYSTEMS (the entry's name, its
+    SHA-256), as one command line for _low_level_execute_command."""
+    cached = (b for b in builds if b.uname.partition(" ")[0] in CACHED_SYSTEMS)
+    cases = "\n".join(f"{shlex.quote(b.uname)}) h={b.sha256};;" for b in cached)
+    script = template.format(cache=cache, cases=cases, mark=MARK, module=module, hex=HEX64)
+    # ansible-core appends " && sleep 0" to the command: it must join the last line.
+    return script.rstrip("\n")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -502,11 +528,7 @@ class ActionModule(ActionBase):
         )
 
     def _script(self, template, module, builds):
-        cached = (b for b in builds if b.uname.partition(" ")[0] in CACHED_SYSTEMS)
-        cases = "\n".join(f"{shlex.quote(b.uname)}) h={b.sha256};;" for b in cached)
-        script = template.format(cache=self._cache_dir, cases=cases, mark=MARK, module=module, hex=HEX64)
-        # ansible-core appends " && sleep 0" to the command: it must join the last line.
-        return script.rstrip("\n")
+        return render_script(template, self._cache_dir, module, builds)
 
     def _run_cached(self, module, builds, invocation):
         run = self._script(RUN_SCRIPT, module, builds)
