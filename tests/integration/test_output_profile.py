@@ -303,9 +303,9 @@ def test_a_profile_we_did_not_write_is_refused_unless_told(run, sts, creds_file)
     creds_file.write_bytes(FIXTURE)
     r = run(output_profile="build")
     assert r["failed"] and sts.actions() == []
-    assert r["msg"].startswith(f"output_profile build: profile [build] in {creds_file} was not written by this "
-                               "collection"), r["msg"]
-    assert "overwrite_unmanaged_profile: true" in r["msg"]
+    assert r["msg"] == (f"output_profile build: profile [build] in {creds_file} was not written by this "
+                        "collection, so it is left alone. Choose another output_profile, or set "
+                        "overwrite_unmanaged_profile: true to replace it.")
     assert creds_file.read_bytes() == FIXTURE
     r = run(output_profile="build", overwrite_unmanaged_profile=True)
     assert r["changed"] is True and profile(creds_file, "build")["x_rustaws_creds_managed"] == "true"
@@ -319,7 +319,9 @@ def test_the_profile_the_task_signs_with_is_refused(run_named_module, sts, tmp_p
     r = run_named_module("sts_session_token", {"profile": "source", "endpoint_url": sts.url,
                                                "output_profile": "source"},
                          env={"AWS_SHARED_CREDENTIALS_FILE": str(creds)}).result
-    assert r["failed"] and "is the profile this task signs with" in r["msg"] and sts.actions() == []
+    assert r["failed"] and sts.actions() == []
+    assert r["msg"] == ("output_profile source is the profile this task signs with; credentials written there "
+                        "would sign the next run in its place. Choose another output_profile.")
 
 
 @pytest.mark.parametrize("where", ["option", "environment", "profile"])

@@ -26,7 +26,7 @@ struct Options {
 impl ModuleOptions for Options {}
 
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
+    let aws = aws_connect::configure(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     let identity = aws_sdk_sts::Client::new(&aws.config)
         .get_caller_identity()
         .send()
@@ -59,5 +59,5 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
 
 /// Runs the module (reads its arguments, prints the result, exits).
 fn main(source: ansible_module::ArgsSource) -> ! {
-    aws_connect::run_module(&spec(), source, run)
+    aws_connect::run_async(&spec(), source, run)
 }

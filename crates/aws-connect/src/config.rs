@@ -3,49 +3,17 @@
 //! client and the sleep the retries wait with can be injected ([`Io`]), so every step runs in
 //! tests and in the fuzz harness without a network.
 
+use crate::aws::{Aws, Io};
 use crate::client_config::{self, Settings};
 use crate::credentials::{credential_source, Source};
-use crate::http;
 use crate::options::{env, given, AwsOptions};
 use ansible_module::{Context, Failure};
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// The region IAM and STS sign with when none is configured: the global endpoints' region.
 pub const DEFAULT_REGION: &str = "us-east-1";
-
-/// What a module's requests go through: the HTTP client and the sleep its retries wait with.
-/// `Io::default()` is the real thing (our rustls client, tokio's sleep); tests and the fuzz
-/// harness pass canned ones.
-#[derive(Clone, Debug, Default)]
-pub struct Io {
-    pub http_client: Option<SharedHttpClient>,
-    pub sleep: Option<SharedAsyncSleep>,
-}
-
-/// A configured connection: the SDK config, and what to call the endpoint in messages.
-#[derive(Debug, Clone)]
-pub struct Aws {
-    pub config: SdkConfig,
-    endpoint_url: Option<String>,
-    region: String,
-}
-
-impl Aws {
-    /// How a message names the endpoint of `service` ("sts", "iam").
-    pub fn endpoint_for(&self, service: &str) -> String {
-        match &self.endpoint_url {
-            Some(url) => format!("\"{url}\""),
-            None => format!(
-                "the AWS {} endpoint for region {}",
-                service.to_uppercase(),
-                self.region
-            ),
-        }
-    }
-}
 
 /// How hard a module's calls are retried when `aws_config` does not say.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +30,7 @@ pub const STS_RETRIES: RetryDefaults = RetryDefaults { max_attempts: 3 };
 pub const IAM_RETRIES: RetryDefaults = RetryDefaults { max_attempts: 11 };
 
 /// Builds the SDK configuration from the common options, with the module's retry defaults.
-pub async fn connect(
+pub async fn configure(
     ctx: &mut Context,
     o: &AwsOptions,
     io: &Io,
@@ -79,7 +47,7 @@ pub async fn connect(
     let http_client = io
         .http_client
         .clone()
-        .unwrap_or_else(|| http::client(trust));
+        .unwrap_or_else(|| sdk_http::client(trust));
     let mut loader = loader(&settings, http_client.clone(), io)?;
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
@@ -125,16 +93,16 @@ fn route_internal_sts_calls(url: &str) {
 }
 
 /// The certificates TLS trusts: any (validate_certs: false), a bundle, or the system's.
-fn trust(ctx: &Context, o: &AwsOptions) -> Result<http::Trust, Failure> {
+fn trust(ctx: &Context, o: &AwsOptions) -> Result<sdk_http::Trust, Failure> {
     if !o.validate_certs {
-        return Ok(http::Trust::Any);
+        return Ok(sdk_http::Trust::Any);
     }
     let Some(path) = given(&o.aws_ca_bundle) else {
-        return Ok(http::Trust::System);
+        return Ok(sdk_http::Trust::System);
     };
     let source = ctx.env_source("aws_ca_bundle").unwrap_or("aws_ca_bundle");
-    let bundle = http::read_ca_bundle(path, source).map_err(Failure::new)?;
-    Ok(http::Trust::Bundle(bundle))
+    let bundle = sdk_http::read_ca_bundle(path, source).map_err(Failure::new)?;
+    Ok(sdk_http::Trust::Bundle(bundle))
 }
 
 /// The loader with what every module's configuration shares: HTTP client, sleep, app name,
@@ -223,7 +191,7 @@ fn check_endpoint_url(url: &str) -> Result<(), Failure> {
             "endpoint_url '{url}' names no valid host"
         )));
     }
-    url.parse::<::http::Uri>()
+    url.parse::<http::Uri>()
         .map(|_| ())
         .map_err(|e| Failure::new(format!("endpoint_url '{url}' is not a valid URL: {e}")))
 }

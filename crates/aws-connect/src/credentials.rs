@@ -2,15 +2,9 @@
 //! default chain, settled the way amazon.aws settles them (with one deliberate difference: a task
 //! argument beats an environment variable).
 
-use crate::config::Aws;
-use crate::errors::no_credentials;
 use crate::options::{given, AwsOptions};
-use crate::output_profile::credentials_file_path;
 use ansible_module::{Context, Failure};
-use aws_credential_types::provider::ProvideCredentials;
-use aws_credential_types::Credentials;
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 /// Which credentials to use, after settling a profile against keys.
 #[derive(Debug, PartialEq)]
@@ -52,17 +46,22 @@ pub(crate) fn credential_source<'a>(
 /// Who a request is signed as, in terms that stay the same from run to run and hold no secret,
 /// so that a request can be recognised on a later run without a call.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Signer {
+pub struct Signer {
     /// The access key ID of keys given as options or variables; or the profile (the default
     /// chain reads `default`) with the access key ID the shared credentials file holds for it.
-    pub(crate) identity: String,
+    identity: String,
     /// The profile of the shared credentials file the SDK signs with, if any.
     profile: Option<String>,
 }
 
 impl Signer {
+    /// Who signs, as the request digest names them (no secret).
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
     /// For a call that is not signed: `identity` says what stands for the signer.
-    pub(crate) fn unsigned(identity: String) -> Self {
+    pub fn unsigned(identity: String) -> Self {
         Signer {
             identity,
             profile: None,
@@ -71,19 +70,25 @@ impl Signer {
 
     /// Credentials written into the profile this task signs with would sign the next run, which
     /// would then ask for different credentials with temporary ones: refused.
-    pub(crate) fn refuse_profile(&self, output_profile: &str, file: &Path) -> Result<(), Failure> {
-        let read_by_sdk = credentials_file_path(None);
+    pub fn refuse_profile(&self, output_profile: &str, file: &Path) -> Result<(), Failure> {
+        let read_by_sdk = sdk_credentials_file();
         if self.profile.as_deref() != Some(output_profile) || file != read_by_sdk {
             return Ok(());
         }
         Err(Failure::new(format!(
-            "output_profile {output_profile} is the profile this task signs with; credentials              written there would sign the next run in its place. Choose another output_profile."
+            "output_profile {output_profile} is the profile this task signs with; credentials \
+             written there would sign the next run in its place. Choose another output_profile."
         )))
     }
 }
 
+/// The shared credentials file the SDK reads on this host.
+pub fn sdk_credentials_file() -> PathBuf {
+    credentials_file::default_path(|v| std::env::var(v).ok(), None)
+}
+
 /// The [`Signer`] of a module's calls, settled as [`credential_source`] settles it.
-pub(crate) fn signer(ctx: &Context, o: &AwsOptions) -> Result<Signer, Failure> {
+pub fn signer(ctx: &Context, o: &AwsOptions) -> Result<Signer, Failure> {
     let (kind, profile) = match credential_source(ctx, o)? {
         Source::Keys { access_key, .. } => {
             return Ok(Signer {
@@ -94,66 +99,15 @@ pub(crate) fn signer(ctx: &Context, o: &AwsOptions) -> Result<Signer, Failure> {
         Source::Profile(name) => ("profile", name),
         Source::Default => ("default chain", "default"),
     };
-    let file = credentials_file_path(None);
-    let key_id = credentials_file::read_profile(&file, profile)
+    let key_id = credentials_file::read_profile(&sdk_credentials_file(), profile)
         .ok()
         .flatten()
-        .and_then(|p| p.get("aws_access_key_id").map(str::to_owned))
+        .and_then(|p| p.get(credentials_file::ACCESS_KEY_ID).map(str::to_owned))
         .unwrap_or_default();
     Ok(Signer {
         identity: format!("{kind} {profile} {key_id}"),
         profile: Some(profile.to_owned()),
     })
-}
-
-/// How long resolving credentials may take (the SDK's identity cache allows as long).
-const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The credentials the connection's provider gives now (a profile's role, process or SSO runs
-/// here), within the time the SDK's identity cache allows.
-pub(crate) async fn resolve(aws: &Aws) -> Result<Credentials, Failure> {
-    let provider = aws
-        .config
-        .credentials_provider()
-        .ok_or_else(|| Failure::new("Unable to locate credentials: no credential provider"))?;
-    tokio::time::timeout(RESOLVE_TIMEOUT, provider.provide_credentials())
-        .await
-        .map_err(|_| {
-            Failure::new(format!(
-                "Unable to locate credentials: the credential provider gave none within {} s",
-                RESOLVE_TIMEOUT.as_secs()
-            ))
-        })?
-        .map_err(|e| Failure::new(no_credentials(&e)))
-}
-
-/// The long-term credentials the module's calls will be signed with, resolved now (a profile's
-/// role, process or SSO runs once, here), for a call AWS refuses with temporary credentials:
-/// GetSessionToken. Credentials carrying a session token fail before any call, naming where
-/// they came from. Sign with the result (a fixed provider), so they are not resolved twice.
-pub async fn long_term_credentials(
-    ctx: &Context,
-    aws: &Aws,
-    o: &AwsOptions,
-    operation: &str,
-) -> Result<Credentials, Failure> {
-    let credentials = resolve(aws).await?;
-    if credentials.session_token().is_none() {
-        return Ok(credentials);
-    }
-    let source = match credential_source(ctx, o)? {
-        Source::Keys { .. } => match ctx.env_source("session_token") {
-            Some(var) => format!("the session token in {var}"),
-            None => "the session_token option".to_owned(),
-        },
-        Source::Profile(name) => format!("profile {name}"),
-        Source::Default => "the default credential chain".to_owned(),
-    };
-    Err(Failure::new(format!(
-        "Cannot call {operation} with session credentials: the credentials this task signs with \
-         (from {source}) are temporary, and AWS refuses {operation} signed with them. Sign with \
-         long-term access keys, or use sts_assume_role to get credentials from temporary ones."
-    )))
 }
 
 /// Both a profile and keys are set: whether the keys win. amazon.aws refuses the pair outright,

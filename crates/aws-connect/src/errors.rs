@@ -2,13 +2,13 @@
 //! `error {code, message}` and `response_metadata {http_status_code, request_id}` for an
 //! answer from the service; one clear sentence for everything that never got an answer.
 
-use crate::http::{self, find};
-use crate::Aws;
+use crate::aws::Aws;
 use ansible_module::Failure;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use sdk_http::{find, BodyError, ReadTimeout};
 use serde::Serialize;
 use std::error::Error as StdError;
 
@@ -192,10 +192,10 @@ where
         let connect_timed_out = find::<std::io::Error>(as_error)
             .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
         match err {
-            _ if find::<http::ReadTimeout>(as_error).is_some() => {
+            _ if find::<ReadTimeout>(as_error).is_some() => {
                 format!("Read timeout on endpoint URL: {endpoint} ({detail})")
             }
-            _ if find::<http::BodyError>(as_error).is_some() => {
+            _ if find::<BodyError>(as_error).is_some() => {
                 format!("The response to {operation} from {endpoint} could not be read ({detail})")
             }
             SdkError::DispatchFailure(_) if connect_timed_out => {

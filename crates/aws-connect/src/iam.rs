@@ -83,8 +83,8 @@ pub fn status(active: bool) -> StatusType {
     }
 }
 
-/// What IAM's answer to a call on a named entity means when the entity does not exist.
-pub enum Missing<T> {
+/// The answer to a call on a named IAM entity (a user, a key): found, or NoSuchEntity.
+pub enum Lookup<T> {
     /// The call succeeded.
     Found(T),
     /// IAM answered NoSuchEntity.
@@ -98,17 +98,17 @@ pub fn unless_missing<T, E>(
     operation: &str,
     context: &str,
     result: Result<T, SdkError<E, HttpResponse>>,
-) -> Result<Missing<T>, Failure>
+) -> Result<Lookup<T>, Failure>
 where
     E: NoSuchEntity + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match result {
-        Ok(value) => Ok(Missing::Found(value)),
+        Ok(value) => Ok(Lookup::Found(value)),
         Err(e)
             if e.as_service_error()
                 .is_some_and(NoSuchEntity::no_such_entity) =>
         {
-            Ok(Missing::NoSuchEntity)
+            Ok(Lookup::NoSuchEntity)
         }
         Err(e) => Err(sdk_failure(aws, "iam", operation, Some(context), e)),
     }
@@ -171,8 +171,8 @@ pub async fn list_access_keys(
             "Failed to get access keys for user",
             sent,
         )? {
-            Missing::Found(page) => page,
-            Missing::NoSuchEntity => return Ok(UserKeys::default()),
+            Lookup::Found(page) => page,
+            Lookup::NoSuchEntity => return Ok(UserKeys::default()),
         };
         keys.extend(
             page.access_key_metadata()
@@ -198,7 +198,7 @@ pub async fn list_access_keys(
 /// called directly, caches nothing). When the provider gives none, the connection is returned
 /// as it was: its first call then fails with the SDK's own message.
 pub async fn pin_signing_key(aws: &Aws) -> (Aws, Option<String>) {
-    let Ok(credentials) = crate::credentials::resolve(aws).await else {
+    let Ok(credentials) = crate::resolve::resolve(aws).await else {
         return (aws.clone(), None);
     };
     let id = credentials.access_key_id().to_owned();
@@ -259,7 +259,7 @@ pub async fn access_key_last_used(
     aws: &Aws,
     iam: &aws_sdk_iam::Client,
     access_key_id: &str,
-) -> Result<Missing<LastUsed>, Failure> {
+) -> Result<Lookup<LastUsed>, Failure> {
     let sent = iam
         .get_access_key_last_used()
         .access_key_id(access_key_id)
@@ -268,7 +268,7 @@ pub async fn access_key_last_used(
     let context = format!("Failed to get when access key {access_key_id} was last used");
     Ok(
         match unless_missing(aws, "GetAccessKeyLastUsed", &context, sent)? {
-            Missing::Found(answer) => Missing::Found(match answer.access_key_last_used() {
+            Lookup::Found(answer) => Lookup::Found(match answer.access_key_last_used() {
                 Some(used) => LastUsed {
                     date: used.last_used_date().map(iso8601),
                     service_name: used.service_name().to_owned(),
@@ -277,7 +277,7 @@ pub async fn access_key_last_used(
                 // IAM always sends the element; without it nothing says the key was used.
                 None => LastUsed::never(),
             }),
-            Missing::NoSuchEntity => Missing::NoSuchEntity,
+            Lookup::NoSuchEntity => Lookup::NoSuchEntity,
         },
     )
 }
@@ -285,8 +285,8 @@ pub async fn access_key_last_used(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_module, Answer, CommonOnly, Replay};
-    use crate::{connect, module_spec, IAM_RETRIES};
+    use crate::testing::{run_canned, Answer, CommonOnly, Replay};
+    use crate::{configure, module_spec, IAM_RETRIES};
     use ansible_module::{Outcome, Report};
     use serde_json::json;
 
@@ -313,11 +313,11 @@ mod tests {
 
     fn list(replay: &Replay) -> Report {
         let io = replay.io();
-        run_module(
+        run_canned(
             &module_spec("t", &[]),
             json!({}),
             async |ctx, o: CommonOnly| {
-                let aws = connect(ctx, &o.aws, &io, IAM_RETRIES).await?;
+                let aws = configure(ctx, &o.aws, &io, IAM_RETRIES).await?;
                 let listed = list_access_keys(&aws, &client(&aws), "u").await?;
                 Ok(Outcome::changed(false)
                     .with("keys", listed.keys)
@@ -411,15 +411,15 @@ mod tests {
     fn the_signing_key_and_a_gone_keys_last_use() {
         let replay = Replay::new([Answer::error(404, "NoSuchEntity", "no key AKIAGONE")]);
         let io = replay.io();
-        let r = run_module(
+        let r = run_canned(
             &module_spec("t", &[]),
             json!({}),
             async |ctx, o: CommonOnly| {
-                let aws = connect(ctx, &o.aws, &io, IAM_RETRIES).await?;
+                let aws = configure(ctx, &o.aws, &io, IAM_RETRIES).await?;
                 let (pinned, id) = pin_signing_key(&aws).await;
                 let gone = matches!(
                     access_key_last_used(&pinned, &client(&pinned), "AKIAGONE").await?,
-                    Missing::NoSuchEntity
+                    Lookup::NoSuchEntity
                 );
                 Ok(Outcome::changed(false)
                     .with("id", id)

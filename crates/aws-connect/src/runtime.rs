@@ -1,12 +1,12 @@
 //! How a module's async body runs: on a single-threaded runtime, inside the protocol crate's run.
 
-use crate::config::Io;
+use crate::aws::Io;
 use ansible_module::{ArgsSource, Context, Failure, ModuleOptions, ModuleSpec, Outcome};
 use std::future::Future;
 
 /// Runs a module whose body is async: [`ansible_module::run`] on a single-threaded runtime,
 /// with the real HTTP client and sleep.
-pub fn run_module<T: ModuleOptions>(
+pub fn run_async<T: ModuleOptions>(
     spec: &ModuleSpec,
     source: ArgsSource,
     body: impl AsyncFnOnce(&mut Context, T, &Io) -> Result<Outcome, Failure>,

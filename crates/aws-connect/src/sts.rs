@@ -194,45 +194,6 @@ impl Minted {
     pub fn expires_in(&self, now: SystemTime) -> i64 {
         parse_iso8601(&self.creds.expiration).map_or(0, |t| expires_in(&t, now))
     }
-
-    /// The details as one line of JSON, for the profile; none when there are none.
-    pub fn details_line(&self) -> Option<String> {
-        (!self.details.is_empty()).then(|| Value::Object(self.details.clone()).to_string())
-    }
-
-    /// Credentials as a profile written by [`crate::output_profile`] holds them, or None when a
-    /// key is missing or the details cannot be read.
-    pub fn from_stored(stored: &credentials_file::StoredProfile) -> Option<Self> {
-        let details = match stored.result.as_deref() {
-            Some(line) => match serde_json::from_str(line).ok()? {
-                Value::Object(map) => map,
-                _ => return None,
-            },
-            None => Map::new(),
-        };
-        Some(Minted {
-            creds: StsCredentials {
-                access_key: stored.get("aws_access_key_id")?.to_owned(),
-                secret_key: stored.get("aws_secret_access_key")?.to_owned(),
-                session_token: stored.get("aws_session_token")?.to_owned(),
-                expiration: stored.expiration.clone()?,
-            },
-            details,
-        })
-    }
-
-    /// Credentials whose every value is `text`: what a diff shows before a call.
-    pub(crate) fn placeholder(text: &str) -> Self {
-        Minted {
-            creds: StsCredentials {
-                access_key: text.to_owned(),
-                secret_key: text.to_owned(),
-                session_token: text.to_owned(),
-                expiration: text.to_owned(),
-            },
-            details: Map::new(),
-        }
-    }
 }
 
 /// Ceph RGW names the assumed role's ID `<AssumeRoleId>` where AWS says `<AssumedRoleId>`, so

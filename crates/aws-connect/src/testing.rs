@@ -2,7 +2,7 @@
 //! answers from a list and records what was sent, and a sleep that ends at once, so retries
 //! cost nothing. No socket is opened.
 
-use crate::config::Io;
+use crate::aws::Io;
 use crate::options::AwsOptions;
 use crate::runtime::block_on;
 use ansible_module::{Context, Failure, ModuleOptions, ModuleSpec, Outcome, Report};
@@ -158,7 +158,7 @@ pub const CANNED_ACCESS_KEY: &str = "AKIDCANNEDTESTING001";
 /// and a region added to `args` unless given, so that the SDK looks for no profile,
 /// environment credentials or instance metadata, and every request goes to the [`Replay`] the
 /// body's [`Io`] holds.
-pub fn run_module<T, F>(spec: &ModuleSpec, args: Value, body: F) -> Report
+pub fn run_canned<T, F>(spec: &ModuleSpec, args: Value, body: F) -> Report
 where
     T: ModuleOptions,
     F: AsyncFnOnce(&mut Context, T) -> Result<Outcome, Failure>,

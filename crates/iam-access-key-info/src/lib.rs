@@ -3,7 +3,7 @@
 //! amazon.aws.iam_access_key_info, which returns only the first four fields of each key.
 
 use ansible_module::{Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome};
-use aws_connect::iam::{self, AccessKey, LastUsed, Missing};
+use aws_connect::iam::{self, AccessKey, LastUsed, Lookup};
 use aws_connect::{limits, Aws, AwsOptions, Io};
 use aws_smithy_types::DateTime;
 use serde::{Deserialize, Serialize};
@@ -127,7 +127,7 @@ async fn listed_keys(
 }
 
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::IAM_RETRIES).await?;
+    let aws = aws_connect::configure(ctx, &o.aws, io, aws_connect::IAM_RETRIES).await?;
     // Resolved once: a profile's role or process runs once for the flag and the calls.
     let (aws, signing_key) = iam::pin_signing_key(&aws).await;
     let client = iam::client(&aws);
@@ -176,9 +176,9 @@ impl Unknown {
             return None;
         }
         match iam::access_key_last_used(aws, client, id).await {
-            Ok(Missing::Found(used)) => Some(used),
+            Ok(Lookup::Found(used)) => Some(used),
             // Deleted since the listing.
-            Ok(Missing::NoSuchEntity) => None,
+            Ok(Lookup::NoSuchEntity) => None,
             Err(f) if error_code(&f) == Some("AccessDenied") => {
                 self.refused.push(id.to_owned());
                 None
@@ -223,7 +223,7 @@ fn now_secs() -> i64 {
 
 /// Runs the module (reads its arguments, prints the result, exits).
 fn main(source: ansible_module::ArgsSource) -> ! {
-    aws_connect::run_module(&spec(), source, run)
+    aws_connect::run_async(&spec(), source, run)
 }
 
 #[cfg(test)]
@@ -317,7 +317,7 @@ mod tests {
 
     fn task(args: Value, replay: &Replay) -> ansible_module::Report {
         let io = replay.io();
-        testing::run_module(&spec(), args, async |ctx, o: Options| {
+        testing::run_canned(&spec(), args, async |ctx, o: Options| {
             run(ctx, o, &io).await
         })
     }

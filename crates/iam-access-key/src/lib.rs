@@ -4,16 +4,18 @@
 use ansible_module::{
     Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome, RequiredIf,
 };
-use aws_connect::iam::{self, AccessKey, Missing, UserKeys};
-use aws_connect::{limits, sdk_failure, Aws, AwsOptions, Io};
+use aws_connect::iam::{self, UserKeys};
+use aws_connect::{limits, AwsOptions, Io};
 use aws_sdk_iam::types::StatusType;
 use serde::{Deserialize, Serialize};
 
-mod rotate;
-mod rotation;
+mod keys;
+mod rotation_plan;
+mod rotation_steps;
 mod verify;
 
-use rotation::{RotationOptions, ROTATION_OPTIONS};
+use keys::{create, failure_with_rotated_out, Keys, UPDATE};
+use rotation_plan::{RotationOptions, ROTATION_OPTIONS};
 
 /// The module, for the multi-call executable's table.
 pub const MODULE: Module = Module {
@@ -89,57 +91,6 @@ impl ModuleOptions for Options {
             self.rotate_keys,
             self.active == Some(false),
         )
-    }
-}
-
-const CREATE: &str = "Failed to create access key for user";
-const UPDATE: &str = "Failed to update access key for user";
-const DELETE: &str = "Failed to delete access key for user";
-
-/// One task's view of a user's keys: the module's options, the connection and the client.
-pub(crate) struct Keys<'a> {
-    aws: &'a Aws,
-    iam: aws_sdk_iam::Client,
-    user: &'a str,
-    /// The access key the task signs with, when a rotation needs to know it (resolved once,
-    /// and the connection pinned to it).
-    signing: Option<String>,
-}
-
-impl Keys<'_> {
-    async fn list(&self) -> Result<UserKeys, Failure> {
-        iam::list_access_keys(self.aws, &self.iam, self.user).await
-    }
-
-    /// Deletes a key; whether it existed (someone else may have deleted it since the listing).
-    async fn delete(&self, id: &str) -> Result<bool, Failure> {
-        let sent = self
-            .iam
-            .delete_access_key()
-            .user_name(self.user)
-            .access_key_id(id)
-            .send()
-            .await;
-        let deleted = iam::unless_missing(self.aws, "DeleteAccessKey", DELETE, sent)?;
-        Ok(matches!(deleted, Missing::Found(_)))
-    }
-
-    /// Sets a key's status; `context` prefixes a failure's message.
-    async fn set_status(
-        &self,
-        id: &str,
-        status: StatusType,
-        context: Option<&str>,
-    ) -> Result<(), Failure> {
-        self.iam
-            .update_access_key()
-            .user_name(self.user)
-            .access_key_id(id)
-            .status(status)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk_failure(self.aws, "iam", "UpdateAccessKey", context, e))
     }
 }
 
@@ -233,80 +184,6 @@ fn with_rotated_out(outcome: Outcome, rotated_out: Option<&str>) -> Outcome {
     }
 }
 
-fn failure_with_rotated_out(failure: Failure, rotated_out: Option<&str>) -> Failure {
-    match rotated_out {
-        Some(old) => failure.with("deleted_access_key_id", old),
-        None => failure,
-    }
-}
-
-/// A key just created, with its secret, which exists nowhere else: every result from here on
-/// carries it.
-pub(crate) struct NewKey {
-    key: AccessKey,
-    secret: String,
-}
-
-impl NewKey {
-    fn into_failure(self, failure: Failure) -> Failure {
-        self.with_failure(failure)
-    }
-    fn with_failure(&self, failure: Failure) -> Failure {
-        failure
-            .with_issued("access_key_id", &self.key.access_key_id)
-            .with_issued("secret_access_key", &self.secret)
-            .with_issued("access_key", &self.key)
-    }
-    /// The failure with the new key but not its secret (saved elsewhere).
-    fn without_secret(&self, failure: Failure) -> Failure {
-        failure
-            .with_issued("access_key_id", &self.key.access_key_id)
-            .with_issued("access_key", &self.key)
-    }
-    fn into_outcome(self) -> Outcome {
-        Outcome::changed(true)
-            .with_issued("access_key_id", &self.key.access_key_id)
-            .with_issued("secret_access_key", self.secret)
-            .with_issued("access_key", self.key)
-    }
-}
-
-pub(crate) async fn create(keys: &Keys<'_>, rotated_out: Option<&str>) -> Result<NewKey, Failure> {
-    let created = match keys
-        .iam
-        .create_access_key()
-        .user_name(keys.user)
-        .send()
-        .await
-    {
-        Ok(created) => created,
-        Err(e) => {
-            let failure = sdk_failure(keys.aws, "iam", "CreateAccessKey", Some(CREATE), e);
-            let failure = match rotated_out {
-                Some(old) => failure.map_msg(|m| {
-                    format!("{m} (the rotation had already deleted the oldest key {old})")
-                }),
-                None => failure,
-            };
-            return Err(failure_with_rotated_out(failure, rotated_out));
-        }
-    };
-    let Some(new) = created.access_key() else {
-        return Err(Failure::new(format!(
-            "{CREATE}: CreateAccessKey answered without a key"
-        )));
-    };
-    Ok(NewKey {
-        key: AccessKey::new(
-            new.access_key_id(),
-            new.create_date().copied(),
-            new.status(),
-            new.user_name(),
-        ),
-        secret: new.secret_access_key().to_owned(),
-    })
-}
-
 async fn create_key(ctx: &mut Context, keys: &Keys<'_>, o: &Options) -> Result<Outcome, Failure> {
     let plan = plan_create(keys, o.rotate_keys).await?;
     if ctx.check_mode() {
@@ -338,7 +215,7 @@ async fn create_key(ctx: &mut Context, keys: &Keys<'_>, o: &Options) -> Result<O
 }
 
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::IAM_RETRIES).await?;
+    let aws = aws_connect::configure(ctx, &o.aws, io, aws_connect::IAM_RETRIES).await?;
     // A rotation must not delete the signing key: resolve the credentials once, for that check
     // and for the calls (a profile's role or process then runs once).
     let (aws, signing) = if o.creating() && (o.rotate_keys || o.rotation.in_use()) {
@@ -356,14 +233,16 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         // required_if guarantees an id for absent.
         (State::Absent, id) => delete_key(ctx, &keys, id.unwrap_or_default()).await,
         (State::Present, Some(id)) if !id.is_empty() => update_key(ctx, &keys, id, o.active).await,
-        (State::Present, _) if o.rotation.in_use() => rotate::rotate(ctx, &keys, &o).await,
+        (State::Present, _) if o.rotation.in_use() => {
+            rotation_steps::rotate(ctx, &keys, &o.rotation).await
+        }
         (State::Present, _) => create_key(ctx, &keys, &o).await,
     }
 }
 
 /// Runs the module (reads its arguments, prints the result, exits).
 fn main(source: ansible_module::ArgsSource) -> ! {
-    aws_connect::run_module(&spec(), source, run)
+    aws_connect::run_async(&spec(), source, run)
 }
 
 #[cfg(test)]
@@ -412,7 +291,7 @@ mod tests {
 
     fn task(args: Value, replay: &Replay) -> ansible_module::Report {
         let io = replay.io();
-        testing::run_module(&spec(), args, async |ctx, o: Options| {
+        testing::run_canned(&spec(), args, async |ctx, o: Options| {
             run(ctx, o, &io).await
         })
     }

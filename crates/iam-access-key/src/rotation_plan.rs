@@ -9,7 +9,7 @@
 
 use ansible_module::{Failure, Lit, Opt};
 use aws_connect::iam::AccessKey;
-use aws_connect::output_profile::{CREDENTIALS_FILE, OUTPUT_PROFILE, OVERWRITE_UNMANAGED_PROFILE};
+use credential_store::{CREDENTIALS_FILE, OUTPUT_PROFILE, OVERWRITE_UNMANAGED_PROFILE};
 use serde::{Deserialize, Serialize};
 
 /// The options of an age-driven, verified rotation (none of them changes a task that does not

@@ -2,97 +2,45 @@
 //! write the profile, retire, in that order. Check mode reports the plan after the reads.
 //! Every failure after the create carries the new key and its secret.
 
-use crate::rotation::{plan, Plan, Retire, RotationOptions, Situation};
-use crate::{create, Keys, NewKey, Options};
+use crate::keys::{create, Keys, NewKey};
+use crate::rotation_plan::{plan, Plan, Retire, RotationOptions, Situation};
 use ansible_module::{Context, Failure, Outcome};
-use aws_connect::output_profile::{
-    credentials_file_path, digest, refuse_unmanaged, save_unwritten,
-};
 use aws_sdk_iam::types::StatusType;
-use credentials_file::{CredentialsFile, Entries, StoredProfile, WriteOptions};
+use credential_store::{credentials_file_path, digest, Destination, Profile, Unwritten};
+use credentials_file::{Entries, ACCESS_KEY_ID, SECRET_ACCESS_KEY};
 use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The profile the new key is written to, as read before the run changes anything.
-struct Delivery {
-    file: CredentialsFile,
-    profile: String,
-    stored: Option<StoredProfile>,
+/// The profile the new key is written to, as read before the run changes anything; a profile
+/// this collection did not write is refused before any change.
+fn open_profile(r: &RotationOptions) -> Result<Option<Profile>, Failure> {
+    let Some(profile) = r.profile() else {
+        return Ok(None);
+    };
+    let profile = Profile::read(Destination {
+        profile: profile.to_owned(),
+        file: credentials_file_path(r.credentials_file.as_deref()),
+        overwrite_unmanaged: r.overwrite_unmanaged_profile,
+    })?;
+    profile.refuse_unmanaged()?;
+    Ok(Some(profile))
 }
 
-impl Delivery {
-    fn open(r: &RotationOptions) -> Result<Option<Self>, Failure> {
-        let Some(profile) = r.profile() else {
-            return Ok(None);
-        };
-        let file = CredentialsFile::at(credentials_file_path(r.credentials_file.as_deref()));
-        let stored = file
-            .read_profile(profile)
-            .map_err(|e| Failure::new(format!("output_profile {profile}: {e}")))?;
-        let delivery = Delivery {
-            file,
-            profile: profile.to_owned(),
-            stored,
-        };
-        delivery.check_writable(r)?;
-        Ok(Some(delivery))
-    }
+/// The key the profile holds, if this collection wrote it.
+fn delivered(profile: &Profile) -> Option<(&str, &str)> {
+    let s = profile.managed()?;
+    Some((s.get(ACCESS_KEY_ID)?, s.get(SECRET_ACCESS_KEY)?))
+}
 
-    /// A profile this collection did not write is refused before any change.
-    fn check_writable(&self, r: &RotationOptions) -> Result<(), Failure> {
-        refuse_unmanaged(
-            self.stored.as_ref(),
-            r.overwrite_unmanaged_profile,
-            &self.profile,
-            self.file.path(),
-        )
-    }
-
-    /// The key the profile holds, if this collection wrote it.
-    fn delivered(&self) -> Option<(&str, &str)> {
-        let s = self.stored.as_ref().filter(|s| s.managed)?;
-        Some((s.get("aws_access_key_id")?, s.get("aws_secret_access_key")?))
-    }
-
-    /// Writes the new key; a failure is the reason, and the path of the file of its own the key
-    /// was saved to instead (none if that failed too).
-    fn write(
-        &self,
-        keys: &Keys<'_>,
-        new: &NewKey,
-        r: &RotationOptions,
-    ) -> Result<(), (String, Option<String>)> {
-        let entries = Entries {
-            access_key_id: new.key.access_key_id.clone(),
-            secret_access_key: new.secret.clone(),
-            session_token: None,
-            expiration: None,
-            request_digest: digest(&json!({"operation": "CreateAccessKey", "user": keys.user})),
-            result: None,
-        };
-        let options = WriteOptions {
-            overwrite_unmanaged: r.overwrite_unmanaged_profile,
-        };
-        self.file
-            .write_profile(&self.profile, &entries, options)
-            .map(|_| ())
-            .map_err(|e| {
-                let saved = save_unwritten(&self.profile, &entries).ok();
-                (e.to_string(), saved)
-            })
-    }
-
-    /// Whether the write after the create can go ahead (the file's kind and owner, the links on
-    /// its path, a lock that comes free in time): checked before any change, so that a refused
-    /// write refuses the rotation before a key is deleted or created. Creates nothing.
-    fn check_ready(&self) -> Result<(), Failure> {
-        self.file
-            .check_writable()
-            .map_err(|e| Failure::new(format!("output_profile {}: {e}", self.profile)))
-    }
-
-    fn path(&self) -> String {
-        self.file.path().display().to_string()
+/// What the profile holds for the new key.
+fn entries(keys: &Keys<'_>, new: &NewKey) -> Entries {
+    Entries {
+        access_key_id: new.key.access_key_id.clone(),
+        secret_access_key: new.secret.clone(),
+        session_token: None,
+        expiration: None,
+        request_digest: digest(&json!({"operation": "CreateAccessKey", "user": keys.user})),
+        result: None,
     }
 }
 
@@ -100,12 +48,11 @@ impl Delivery {
 pub(crate) async fn rotate(
     ctx: &mut Context,
     keys: &Keys<'_>,
-    o: &Options,
+    r: &RotationOptions,
 ) -> Result<Outcome, Failure> {
-    let r = &o.rotation;
     let listed = keys.list().await?;
-    let delivery = Delivery::open(r)?;
-    let delivered = delivery.as_ref().and_then(Delivery::delivered);
+    let profile = open_profile(r)?;
+    let delivered = profile.as_ref().and_then(delivered);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -119,11 +66,11 @@ pub(crate) async fn rotate(
     for warning in &plan.warnings {
         ctx.warn(warning.clone());
     }
-    if let Some(delivery) = delivery.as_ref().filter(|_| plan.create) {
-        delivery.check_ready()?;
+    if let Some(profile) = profile.as_ref().filter(|_| plan.create) {
+        profile.check_ready()?;
     }
     if ctx.check_mode() {
-        return Ok(report(preview(&plan), &plan, delivery.as_ref()));
+        return Ok(report(preview(&plan), &plan, profile.as_ref()));
     }
     if let Some(lost) = &plan.undelivered {
         keys.delete(lost).await?;
@@ -135,7 +82,7 @@ pub(crate) async fn rotate(
         keys.delete(old).await?;
     }
     let new = create(keys, plan.make_room.as_deref()).await?;
-    let new = deliver(keys, r, delivery.as_ref(), new)
+    let new = verify_and_write(keys, r, profile.as_ref(), new)
         .await
         .map_err(|f| report_failure(f, &plan))?;
     if let Err(f) = retire(keys, r.retire, &plan.retire).await {
@@ -148,16 +95,16 @@ pub(crate) async fn rotate(
         });
         return Err(report_failure(new.with_failure(f), &plan));
     }
-    let outcome = report(new.into_outcome(), &plan, delivery.as_ref());
+    let outcome = report(new.into_outcome(), &plan, profile.as_ref());
     Ok(outcome.with("verified", r.verify))
 }
 
 /// Verify (when asked), then write the profile (when asked); on a failure the new key is
 /// deleted if it was never accepted, kept if only the write failed, and nothing is retired.
-async fn deliver(
+async fn verify_and_write(
     keys: &Keys<'_>,
     r: &RotationOptions,
-    delivery: Option<&Delivery>,
+    profile: Option<&Profile>,
     new: NewKey,
 ) -> Result<NewKey, Failure> {
     if r.verify {
@@ -179,17 +126,17 @@ async fn deliver(
             return Err(new.with_failure(Failure::new(msg)));
         }
     }
-    if let Some(delivery) = delivery {
-        if let Err((why, saved)) = delivery.write(keys, &new, r) {
+    if let Some(profile) = profile {
+        if let Err(Unwritten { why, saved }) = profile.write(&entries(keys, &new)) {
             let lead = format!(
                 "Created access key {} for user {}, but could not write it to profile [{}] of \
                  {}: {why}. No key was retired;",
                 new.key.access_key_id,
                 keys.user,
-                delivery.profile,
-                delivery.path()
+                profile.name(),
+                profile.path()
             );
-            return Err(match saved {
+            return Err(match saved.ok() {
                 Some(saved) => new
                     .without_secret(Failure::new(format!(
                     "{lead} the new key and its secret were saved to {saved} (mode 0600, that one \
@@ -260,7 +207,7 @@ fn preview(plan: &Plan) -> Outcome {
 }
 
 /// The keys a rotation adds to a result: what was (or would be) deleted and retired.
-fn report(outcome: Outcome, plan: &Plan, delivery: Option<&Delivery>) -> Outcome {
+fn report(outcome: Outcome, plan: &Plan, profile: Option<&Profile>) -> Outcome {
     let mut outcome = outcome.with("retired_access_key_ids", &plan.retire);
     if let Some(old) = &plan.make_room {
         outcome = outcome.with("deleted_access_key_id", old);
@@ -268,8 +215,8 @@ fn report(outcome: Outcome, plan: &Plan, delivery: Option<&Delivery>) -> Outcome
     if let Some(lost) = &plan.undelivered {
         outcome = outcome.with("undelivered_access_key_id", lost);
     }
-    if let Some(delivery) = delivery {
-        outcome = outcome.with("credentials_file", delivery.path());
+    if let Some(profile) = profile {
+        outcome = outcome.with("credentials_file", profile.path());
     }
     outcome
 }

@@ -3,9 +3,9 @@
 //! only the token, given directly or read from a file (as on EKS or with external-secrets).
 
 use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
-use aws_connect::output_profile::{self, OutputOptions, Request};
 use aws_connect::sts::{self, Minted, RoleAnswer, RoleSession};
 use aws_connect::{limits, AwsOptions, Io};
+use credential_store::{OutputOptions, Request};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -28,7 +28,7 @@ fn spec() -> ModuleSpec {
     ])
     .mutually_exclusive(&["web_identity_token", "web_identity_token_file"])
     .required_one_of(&["web_identity_token", "web_identity_token_file"]);
-    output_profile::with_output_options(spec)
+    credential_store::with_output_options(spec)
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -123,7 +123,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
             params,
         ))
     };
-    output_profile::deliver(ctx, &o.output, request, async |ctx| {
+    credential_store::reuse_or_mint(ctx, &o.output, request, async |ctx| {
         assume_role_with_web_identity(ctx, &o, io).await
     })
     .await
@@ -135,7 +135,7 @@ async fn assume_role_with_web_identity(
     io: &Io,
 ) -> Result<Minted, Failure> {
     let token = read_token(ctx, o)?;
-    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
+    let aws = aws_connect::configure(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     // Unsigned: without a credentials provider the SDK sends the request anonymously.
     let mut config = aws_sdk_sts::config::Builder::from(&aws.config);
     config.set_credentials_provider(None);
@@ -179,7 +179,7 @@ async fn assume_role_with_web_identity(
 
 /// Runs the module (reads its arguments, prints the result, exits).
 fn main(source: ansible_module::ArgsSource) -> ! {
-    aws_connect::run_module(&spec(), source, run)
+    aws_connect::run_async(&spec(), source, run)
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 
 use ansible_module::coerce::to_str;
 use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type};
-use aws_connect::output_profile::{self, OutputOptions, Request};
 use aws_connect::sts::{self, AssumeRoleRequest, RoleSession};
 use aws_connect::{limits, AwsOptions, Io};
+use credential_store::{OutputOptions, Request};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -18,7 +18,7 @@ pub const MODULE: Module = Module {
 };
 
 fn spec() -> ModuleSpec {
-    output_profile::with_output_options(
+    credential_store::with_output_options(
         aws_connect::module_spec("sts_assume_role", sts::ROLE_SESSION_OPTIONS).options(&[
             Opt::str("external_id"),
             Opt::str("mfa_serial_number"),
@@ -96,8 +96,8 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         Ok(Request::signed(ctx, "AssumeRole", &o.aws, call.params())?
             .mfa(o.mfa_serial_number.as_deref(), o.mfa_token.as_deref()))
     };
-    output_profile::deliver(ctx, &o.output, request, async |ctx| {
-        let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
+    credential_store::reuse_or_mint(ctx, &o.output, request, async |ctx| {
+        let aws = aws_connect::configure(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
         sts::assume_role(&aws, &aws.config, call.clone()).await
     })
     .await
@@ -105,7 +105,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
 
 /// Runs the module (reads its arguments, prints the result, exits).
 fn main(source: ansible_module::ArgsSource) -> ! {
-    aws_connect::run_module(&spec(), source, run)
+    aws_connect::run_async(&spec(), source, run)
 }
 
 #[cfg(test)]

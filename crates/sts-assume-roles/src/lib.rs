@@ -11,8 +11,9 @@ use ansible_module::{
 };
 use aws_connect::sts::{self, Minted};
 use aws_connect::{limits, Aws, AwsOptions, Io, RetryDefaults};
+use credential_store::{StoreOptions, STORE_OPTIONS};
 use entries::{Entry, RoleOptions};
-use kept::{KeptOptions, Need, KEPT_OPTIONS};
+use kept::Need;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
@@ -57,7 +58,7 @@ fn spec() -> ModuleSpec {
             Opt::int("max_concurrency").default(Lit::Int(8)),
         ],
     )
-    .options(KEPT_OPTIONS)
+    .options(STORE_OPTIONS)
     .required_one_of(&["roles", "profiles"])
 }
 
@@ -74,7 +75,7 @@ struct Options {
     chain: bool,
     max_concurrency: i64,
     #[serde(flatten)]
-    kept: KeptOptions,
+    store: StoreOptions,
 }
 
 impl ModuleOptions for Options {
@@ -99,7 +100,7 @@ impl ModuleOptions for Options {
             self.mfa_token.as_deref(),
             all_kept,
         )?;
-        self.kept.check()?;
+        self.store.check()?;
         if !(1..=100).contains(&self.max_concurrency) {
             return Err(Failure::new(format!(
                 "max_concurrency must be 1 to 100, got {}",
@@ -264,7 +265,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
     let needs = kept::decide(
         ctx,
         &o.aws,
-        &o.kept,
+        &o.store,
         &entries,
         o.mfa_serial_number.as_deref(),
     )?;
@@ -290,7 +291,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
             names.join(", ")
         )));
     }
-    let aws = aws_connect::connect(ctx, &o.aws, io, FAN_OUT_RETRIES).await?;
+    let aws = aws_connect::configure(ctx, &o.aws, io, FAN_OUT_RETRIES).await?;
     let signer = match o.mfa() {
         Some((serial, code)) => signed_with(&aws.config, &mfa_session(&aws, serial, code).await?),
         None => aws.config.clone(),
@@ -332,7 +333,7 @@ impl RoleResult {
     fn called(
         name: String,
         result: Result<Minted, Failure>,
-        slot: Option<Box<kept::Slot>>,
+        slot: Option<Box<credential_store::Slot>>,
     ) -> Self {
         let refresh_reason = slot.as_ref().map(|s| Some(s.refresh_reason.clone()));
         let (mut minted, mut failure) = match result {
@@ -340,7 +341,7 @@ impl RoleResult {
             Err(f) => (None, Some(f.msg)),
         };
         if let (Some(slot), Some(new)) = (&slot, &minted) {
-            if let Err(f) = kept::write(slot, new) {
+            if let Err(f) = slot.write(new) {
                 // Saved to a file of their own (the message names it), or else left in roles.
                 if f.get("unsaved_credentials_file").is_some() {
                     minted = None;
@@ -407,5 +408,5 @@ fn report(mut results: Vec<(usize, RoleResult)>) -> Result<Outcome, Failure> {
 
 /// Runs the module (reads its arguments, prints the result, exits).
 fn main(source: ansible_module::ArgsSource) -> ! {
-    aws_connect::run_module(&spec(), source, run)
+    aws_connect::run_async(&spec(), source, run)
 }

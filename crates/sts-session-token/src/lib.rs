@@ -2,9 +2,9 @@
 //! optionally with MFA. A drop-in for community.aws.sts_session_token.
 
 use ansible_module::{Context, Failure, Module, ModuleOptions, ModuleSpec, Opt, Outcome};
-use aws_connect::output_profile::{self, OutputOptions, Request};
 use aws_connect::sts::Minted;
 use aws_connect::{limits, AwsOptions, Io};
+use credential_store::{OutputOptions, Request};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -18,7 +18,7 @@ pub const MODULE: Module = Module {
 /// The module's options (public, like [`Options`] and [`run`], for the fuzz harness, which
 /// runs the module offline).
 pub fn spec() -> ModuleSpec {
-    output_profile::with_output_options(aws_connect::module_spec(
+    credential_store::with_output_options(aws_connect::module_spec(
         "sts_session_token",
         &[
             Opt::int("duration_seconds"),
@@ -65,14 +65,14 @@ pub async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Fail
         Ok(Request::signed(ctx, "GetSessionToken", &o.aws, params)?
             .mfa(o.mfa_serial_number.as_deref(), o.mfa_token.as_deref()))
     };
-    output_profile::deliver(ctx, &o.output, request, async |ctx| {
+    credential_store::reuse_or_mint(ctx, &o.output, request, async |ctx| {
         get_session_token(ctx, &o, io).await
     })
     .await
 }
 
 async fn get_session_token(ctx: &mut Context, o: &Options, io: &Io) -> Result<Minted, Failure> {
-    let aws = aws_connect::connect(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
+    let aws = aws_connect::configure(ctx, &o.aws, io, aws_connect::STS_RETRIES).await?;
     let credentials =
         aws_connect::long_term_credentials(ctx, &aws, &o.aws, "GetSessionToken").await?;
     let config = aws_sdk_sts::config::Builder::from(&aws.config)
@@ -91,5 +91,5 @@ async fn get_session_token(ctx: &mut Context, o: &Options, io: &Io) -> Result<Mi
 
 /// Runs the module (reads its arguments, prints the result, exits).
 fn main(source: ansible_module::ArgsSource) -> ! {
-    aws_connect::run_module(&spec(), source, run)
+    aws_connect::run_async(&spec(), source, run)
 }
