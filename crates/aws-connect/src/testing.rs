@@ -67,6 +67,19 @@ impl Replay {
         }
     }
 
+    /// Runs a module's `run` as [`run_canned`] does, with this replay as its [`Io`].
+    pub fn run<T: ModuleOptions>(
+        &self,
+        spec: &ModuleSpec,
+        args: Value,
+        run: impl AsyncFnOnce(&mut Context, T, &Io) -> Result<Outcome, Failure>,
+    ) -> Report {
+        let io = self.io();
+        run_canned(spec, args, async |ctx, options| {
+            run(ctx, options, &io).await
+        })
+    }
+
     /// The [`Io`] a module's connection takes: this client and a sleep that ends at once.
     pub fn io(&self) -> Io {
         let replay = self.clone();

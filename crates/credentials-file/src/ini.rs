@@ -572,4 +572,24 @@ mod tests {
         assert!(Document::parse(b"").is_ok());
         assert!(Document::parse(b"# c\n;d\n\n \n").is_ok());
     }
+
+    #[test]
+    fn replacing_indents_keys_as_deep_as_the_next_header() {
+        let text = "[a]\n  k = v\n  [b]\n  k = w\n";
+        let doc = parse(text);
+        let section = doc.section("a").cloned();
+        let section = section.unwrap_or_else(|| panic!("no [a]"));
+        let new = doc.replace_section(&section, b"x = 1\ny = 2\n");
+        assert_eq!(
+            String::from_utf8_lossy(&new),
+            "[a]\n  x = 1\n  y = 2\n  [b]\n  k = w\n"
+        );
+        assert_eq!(
+            view(std::str::from_utf8(&new).unwrap_or_default()),
+            [
+                ("a".into(), kv(&[("x", "1"), ("y", "2")])),
+                ("b".into(), kv(&[("k", "w")]))
+            ]
+        );
+    }
 }

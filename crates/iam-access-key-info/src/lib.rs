@@ -229,7 +229,7 @@ fn main(source: ansible_module::ArgsSource) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_connect::testing::{self, Answer, Replay, CANNED_ACCESS_KEY};
+    use aws_connect::testing::{Answer, Replay, CANNED_ACCESS_KEY};
     use serde_json::{json, Value};
 
     const DAY: i64 = SECONDS_PER_DAY;
@@ -316,10 +316,7 @@ mod tests {
     }
 
     fn task(args: Value, replay: &Replay) -> ansible_module::Report {
-        let io = replay.io();
-        testing::run_canned(&spec(), args, async |ctx, o: Options| {
-            run(ctx, o, &io).await
-        })
+        replay.run(&spec(), args, run)
     }
 
     #[test]

@@ -248,7 +248,7 @@ fn main(source: ansible_module::ArgsSource) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_connect::testing::{self, Answer, Replay, CANNED_ACCESS_KEY};
+    use aws_connect::testing::{Answer, Replay, CANNED_ACCESS_KEY};
     use serde_json::{json, Value};
 
     const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -290,10 +290,7 @@ mod tests {
     }
 
     fn task(args: Value, replay: &Replay) -> ansible_module::Report {
-        let io = replay.io();
-        testing::run_canned(&spec(), args, async |ctx, o: Options| {
-            run(ctx, o, &io).await
-        })
+        replay.run(&spec(), args, run)
     }
 
     #[test]
