@@ -19,6 +19,7 @@
 #![allow(dead_code)]
 
 use ansible_module::coerce::{expand_path, to_str};
+use ansible_module::spec::Type;
 use ansible_module::{execute, validate, Context, Failure, Outcome, Report, PLACEHOLDER};
 use aws_connect::testing::{Answer, Replay};
 use serde_json::{json, Map, Value};
@@ -430,69 +431,49 @@ impl Bytes<'_> {
     }
 }
 
-const OPTION_NAMES: &[&str] = &[
-    "access_key",
-    "aws_access_key_id",
-    "aws_access_key",
-    "ec2_access_key",
-    "secret_key",
-    "aws_secret_access_key",
-    "aws_secret_key",
-    "ec2_secret_key",
-    "session_token",
-    "aws_session_token",
-    "security_token",
-    "aws_security_token",
-    "access_token",
-    "profile",
-    "aws_profile",
-    "boto_profile",
-    "endpoint_url",
-    "aws_endpoint_url",
-    "ec2_url",
-    "s3_url",
-    "endpoint",
-    "validate_certs",
-    "aws_ca_bundle",
-    "aws_config",
-    "aws_config",
-    "aws_config",
-    "debug_botocore_endpoint_logs",
-    "region",
-    "aws_region",
-    "ec2_region",
-    "duration_seconds",
-    "mfa_serial_number",
-    "mfa_token",
+/// What the options target puts besides the module's own names: an option no module has,
+/// and the `_ansible_*` keys ansible-core adds that change a run.
+const OTHER_KEYS: &[&str] = &[
     "bogus",
     "_ansible_check_mode",
+    "_ansible_diff",
     "_ansible_module_name",
     "_ansible_ignore_unknown_opts",
     "_ansible_inject_invocation",
     "_ansible_verbosity",
 ];
 
-const ENV_NAMES: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_ACCESS_KEY",
-    "EC2_ACCESS_KEY",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "EC2_SECRET_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "EC2_SECURITY_TOKEN",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_URL",
-    "EC2_URL",
-    "S3_URL",
-    "AWS_CA_BUNDLE",
-    "ANSIBLE_DEBUG_BOTOCORE_LOGS",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "EC2_REGION",
-];
+/// The keys the options target draws from: every name of every option of the module's spec
+/// (name, aliases, deprecated aliases, in the spec's order), then [`OTHER_KEYS`]. A dict
+/// option's names come three times, so that its nested keys ([`DICT_KEYS`]) are drawn more
+/// often. Read from the spec, so an option added to the module is fuzzed without a word here.
+pub fn option_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = Vec::new();
+        for opt in spec().options {
+            let draws = if opt.kind == Type::Dict { 3 } else { 1 };
+            for _ in 0..draws {
+                names.extend(opt.names());
+            }
+        }
+        names.extend(OTHER_KEYS);
+        names
+    })
+}
+
+/// The environment variables the options target sets: every variable an option of the spec
+/// falls back to, in the spec's order.
+pub fn env_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        spec()
+            .options
+            .iter()
+            .flat_map(|opt| opt.env.iter().copied())
+            .collect()
+    })
+}
 
 const DICT_KEYS: &[&str] = &[
     "retries",
@@ -650,7 +631,7 @@ pub fn decode(data: &[u8], paths: &[String]) -> (Map<String, Value>, Vec<(String
     let mut args = Map::new();
     for _ in 0..b.byte() % 10 {
         let name = match b.byte() {
-            0..=239 => (*b.pick(OPTION_NAMES)).to_owned(),
+            0..=239 => (*b.pick(option_names())).to_owned(),
             _ => b.raw_string(12),
         };
         let v = value(&mut b, paths, 0);
@@ -658,7 +639,7 @@ pub fn decode(data: &[u8], paths: &[String]) -> (Map<String, Value>, Vec<(String
     }
     let mut env = Vec::new();
     for _ in 0..b.byte() % 5 {
-        let name = (*b.pick(ENV_NAMES)).to_owned();
+        let name = (*b.pick(env_names())).to_owned();
         let v = match b.byte() % 3 {
             0 => b.raw_string(16),
             1 => b.pick(paths).clone(),
@@ -667,4 +648,53 @@ pub fn decode(data: &[u8], paths: &[String]) -> (Map<String, Value>, Vec<(String
         env.push((name, v));
     }
     (args, env, answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_options_target_draws_every_name_and_variable_of_the_spec() {
+        let names = option_names();
+        let vars = env_names();
+        for opt in spec().options {
+            for name in opt.names() {
+                assert!(names.contains(&name), "{name} is never drawn");
+            }
+            for var in opt.env {
+                assert!(vars.contains(var), "{var} is never set");
+            }
+        }
+        for key in OTHER_KEYS {
+            assert!(names.contains(key), "{key} is never drawn");
+        }
+        assert_eq!(names.iter().filter(|n| **n == "aws_config").count(), 3);
+    }
+
+    #[test]
+    fn an_input_can_reach_the_output_profile_options() {
+        for option in [
+            "output_profile",
+            "credentials_file",
+            "min_ttl",
+            "force_refresh",
+            "overwrite_unmanaged_profile",
+        ] {
+            let index = option_names()
+                .iter()
+                .position(|n| *n == option)
+                .unwrap_or_else(|| panic!("{option} is not drawn"));
+            let index = u8::try_from(index).expect("fewer than 256 names");
+            // answer 0, status 0, no raw body, one option: a name from the list, at `index`,
+            // with STRINGS[0] as its value; no environment.
+            let data = [0, 0, 0, 1, 0, index, 4, 0, 0];
+            let (args, env, _) = decode(&data, &[]);
+            assert_eq!(
+                args.into_iter().collect::<Vec<_>>(),
+                [(option.to_owned(), json!(""))]
+            );
+            assert!(env.is_empty());
+        }
+    }
 }
