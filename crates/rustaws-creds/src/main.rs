@@ -17,19 +17,12 @@
 use ansible_module::{ArgsSource, Module};
 use serde_json::{json, Map, Value};
 use std::ffi::{OsStr, OsString};
+use std::io::{ErrorKind, Write};
 use std::path::Path;
 
-/// Every module of the collection, in name order. A module's name, options and entry point come
-/// from its crate; this list only says which crates are served.
-const MODULES: &[Module] = &[
-    aws_caller_info::MODULE,
-    iam_access_key::MODULE,
-    iam_access_key_info::MODULE,
-    sts_assume_role::MODULE,
-    sts_assume_role_with_web_identity::MODULE,
-    sts_assume_roles::MODULE,
-    sts_session_token::MODULE,
-];
+// `MODULES`, written by build.rs: each crate's `MODULE`. A module's name, options and entry
+// point come from its crate; the table only says which crates are served.
+include!(concat!(env!("OUT_DIR"), "/modules.rs"));
 
 /// Every module's spec, keyed by name.
 fn specs() -> Value {
@@ -91,14 +84,29 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Command {
     }
 }
 
+/// Writes `text` to standard output. When the reader has gone (`rustaws-creds --print-spec |
+/// head -1`) the program ends without a word, with status 1, like a program that a closed pipe
+/// stops; any other write error is said on standard error, with status 1 too.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != ErrorKind::BrokenPipe {
+            let _ = writeln!(
+                std::io::stderr(),
+                "rustaws-creds: cannot write to standard output: {e}"
+            );
+        }
+        std::process::exit(1);
+    }
+}
+
 fn main() {
     match parse(std::env::args_os()) {
         Command::ListModules => {
-            for module in MODULES {
-                println!("{}", module.name());
-            }
+            let names: String = MODULES.iter().map(|m| format!("{}\n", m.name())).collect();
+            print(&names);
         }
-        Command::PrintSpec => println!("{:#}", specs()),
+        Command::PrintSpec => print(&format!("{:#}\n", specs())),
         Command::Run { module, source } => {
             if let Some(module) = find(Some(module)) {
                 (module.main)(source)
@@ -203,6 +211,23 @@ mod tests {
         documented.sort();
         let modules: Vec<&str> = MODULES.iter().map(Module::name).collect();
         assert_eq!(documented, modules, "plugins/modules/*.yml vs MODULES");
+    }
+
+    #[test]
+    fn every_crate_that_declares_a_module_is_served_in_name_order() {
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut declared: Vec<String> = std::fs::read_dir(&crates)
+            .expect("crates/ exists")
+            .filter_map(|e| {
+                let dir = e.ok()?.path();
+                let lib = std::fs::read_to_string(dir.join("src/lib.rs")).ok()?;
+                lib.contains("\npub const MODULE: Module = ")
+                    .then(|| dir.file_name()?.to_str().map(|n| n.replace('-', "_")))?
+            })
+            .collect();
+        declared.sort();
+        let served: Vec<&str> = MODULES.iter().map(Module::name).collect();
+        assert_eq!(served, declared, "MODULES vs the crates declaring MODULE");
     }
 
     #[test]
