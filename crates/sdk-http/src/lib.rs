@@ -182,14 +182,14 @@ fn roots_from(file: Option<&Path>, dirs: &[PathBuf]) -> Vec<CertificateDer<'stat
 /// builds for itself (a profile's role, web identity, the container and instance metadata
 /// credentials), which ask for connectors with timeouts of their own.
 pub fn client(trust: Trust) -> SharedHttpClient {
-    let run = Arc::new(Run {
+    let shared = Arc::new(Shared {
         trust,
         tls: OnceLock::new(),
         pools: Mutex::new(HashMap::new()),
     });
     http_client_fn(move |settings: &HttpConnectorSettings, _components| {
         let connect_timeout = settings.connect_timeout();
-        let pools = run
+        let pools = shared
             .pools
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -197,7 +197,7 @@ pub fn client(trust: Trust) -> SharedHttpClient {
             .or_default()
             .clone();
         SharedHttpConnector::new(Connector {
-            run: run.clone(),
+            shared: shared.clone(),
             pools,
             connect_timeout,
             read_timeout: settings.read_timeout(),
@@ -207,11 +207,11 @@ pub fn client(trust: Trust) -> SharedHttpClient {
 
 type HttpsConnector = hyper_rustls::HttpsConnector<TcpConnector>;
 
-/// What the connectors of a run share. The TLS configuration is built once, at the first
-/// `https://` request: a run that fails before calling AWS, or calls a plain `http://`
-/// endpoint, never loads the system's roots.
+/// What the connectors of one client (one per module run) share. The TLS configuration is
+/// built once, at the first `https://` request: a run that fails before calling AWS, or calls a
+/// plain `http://` endpoint, never loads the system's roots.
 #[derive(Debug)]
-struct Run {
+struct Shared {
     trust: Trust,
     tls: OnceLock<Result<ClientConfig, String>>,
     /// By connect timeout, which a pool's connector carries: the credentials providers' 1 or
@@ -231,7 +231,7 @@ struct Pools {
 
 #[derive(Debug)]
 struct Connector {
-    run: Arc<Run>,
+    shared: Arc<Shared>,
     pools: Arc<Pools>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
@@ -248,9 +248,9 @@ impl Connector {
 
     fn https(&self) -> Result<Client<HttpsConnector, SdkBody>, String> {
         let tls = self
-            .run
+            .shared
             .tls
-            .get_or_init(|| tls_config(&self.run.trust))
+            .get_or_init(|| tls_config(&self.shared.trust))
             .clone()?;
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
