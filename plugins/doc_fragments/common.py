@@ -1,11 +1,17 @@
 # Copyright: (c) 2026, rustaws.creds maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The options every module of the collection takes (documentation only: read by ansible-doc
-on the controller; the modules themselves are compiled binaries)."""
+"""The options every module of the collection takes, and the platforms every module runs on
+(documentation only: read by ansible-doc on the controller; the modules themselves are compiled
+binaries)."""
 
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
+attributes:
+  platform:
+    platforms: posix
+    support: full
+    description: Linux on x86_64 or aarch64 with glibc 2.17 or newer. Builds for macOS 11 or newer (Apple silicon, Intel) ship too, checked but not run by the tests (see the collection README, "Platforms").
 options:
   access_key:
     description:
