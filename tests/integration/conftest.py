@@ -24,7 +24,6 @@ import re
 import socket
 import subprocess
 import sys
-import typing
 
 import pytest
 
@@ -36,8 +35,8 @@ from fake_iam import RotationIAM  # noqa: E402
 from fake_role_sts import RoleSTS  # noqa: E402
 from fake_sts import FakeSTS  # noqa: E402
 from harness import (  # noqa: E402
-    FQCN, HOST_LINE, INTERNAL_ARGS, PLAYBOOKS, VENV_BIN, AdhocRun, assert_network_safe, assert_urls_local,
-    check_protocol, merge_env,
+    FQCN, HOST_LINE, INTERNAL_ARGS, PLAYBOOKS, VENV_BIN, AdhocRun, AuthMoto, IamKey, TlsMoto, assert_network_safe,
+    assert_urls_local, check_protocol, merge_env,
 )
 from moto_server import PROXY_VARS, MotoServer, allow, authenticating_moto, user_with_key  # noqa: E402
 from secret_scanner import SecretRecorder, recording_subprocess_run  # noqa: E402
@@ -146,17 +145,6 @@ def role_sts(role_sts_server):
     return role_sts_server
 
 
-class IamKey(typing.NamedTuple):
-    access_key: str
-    secret_key: str
-
-
-class AuthMoto(typing.NamedTuple):
-    url: str
-    key: IamKey  # a user allowed sts:GetSessionToken
-    denied_key: IamKey  # a user with no policy
-
-
 @pytest.fixture(scope="module")
 def iam_server():
     """The recording IAM stand-in that also answers STS GetCallerIdentity (fake_iam.RotationIAM)."""
@@ -190,12 +178,6 @@ def private_ca(tmp_path_factory):
     ca = CertificateAuthority("rustaws test CA")
     ca.write(tmp_path_factory.mktemp("private-ca"))
     return ca
-
-
-class TlsMoto(typing.NamedTuple):
-    url: str
-    ca_bundle: str  # the CA that issued the server's certificate
-    other_ca_bundle: str  # an unrelated CA
 
 
 @pytest.fixture(scope="session")

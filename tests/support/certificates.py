@@ -1,5 +1,6 @@
-"""Private certificate authorities for the tests (with `cryptography`, which moto brings): the one
-way to make a CA, a server certificate for 127.0.0.1 it issues, and the PEM/DER files.
+"""Private certificate authorities for the tests and the benchmark (bench/servers.py), with
+`cryptography`, which moto brings: the one way to make a CA, a server certificate for 127.0.0.1
+it issues, and the PEM/DER files.
 
 ``CertificateAuthority(name)`` is a self-signed CA (EC P-256 unless ``key_type="rsa"``), valid
 from a day ago for ``days`` days. ``issue()`` makes a server certificate and key for

@@ -24,6 +24,14 @@ import pytest
 from moto_server import PROXY_VARS, TEST_ACCESS_KEY, TEST_SECRET_KEY  # noqa: F401 (for the tests)
 from secret_scanner import PLACEHOLDER  # noqa: F401 (for the tests)
 
+# The public names: what the test files and conftest.py import from here.
+__all__ = [
+    "CACHE", "FQCN", "FROM_CACHE", "HOST_LINE", "INTEGRATION", "INTERNAL_ARGS", "MOTO_ACCESS_KEY", "PLACEHOLDER",
+    "PLAYBOOKS", "PROXY_VARS", "REMOVE", "TEST_ACCESS_KEY", "TEST_SECRET_KEY", "VENV_BIN", "AdhocRun", "AuthMoto",
+    "IamKey", "ModuleRun", "Play", "TlsMoto", "assert_message", "assert_network_safe", "assert_urls_local",
+    "bad_value_cases", "check_bad_value", "check_protocol", "count", "is_local", "merge_env", "with_changes",
+]
+
 INTEGRATION = pathlib.Path(__file__).resolve().parent.parent / "integration"
 PLAYBOOKS = INTEGRATION / "playbooks"
 VENV_BIN = pathlib.Path(sys.executable).parent
@@ -102,7 +110,7 @@ def assert_urls_local(text):
 
 
 # --------------------------------------------------------------------------------------------
-# What a module run returns
+# What a module run and the servers' fixtures return
 
 
 class ModuleRun(typing.NamedTuple):
@@ -110,6 +118,27 @@ class ModuleRun(typing.NamedTuple):
     result: dict
     stdout: str
     stderr: str
+
+
+class IamKey(typing.NamedTuple):
+    access_key: str
+    secret_key: str
+
+
+class AuthMoto(typing.NamedTuple):
+    """What the auth_moto fixture gives: moto that authenticates every request, and two users."""
+
+    url: str
+    key: IamKey  # a user allowed sts:GetSessionToken
+    denied_key: IamKey  # a user with no policy
+
+
+class TlsMoto(typing.NamedTuple):
+    """What the tls_moto fixture gives: moto over https."""
+
+    url: str
+    ca_bundle: str  # the CA that issued the server's certificate
+    other_ca_bundle: str  # an unrelated CA
 
 
 class AdhocRun(typing.NamedTuple):
