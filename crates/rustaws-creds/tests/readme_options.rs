@@ -5,8 +5,7 @@
 //! - "Common options (every module)": `Option | Aliases | Environment | Notes`. One row per common
 //!   option, every common option once; the aliases and variables exactly, in the spec's order,
 //!   deprecated ones in italics; `no_log` (one of the notes' `; `-separated parts) exactly for
-//!   no_log options, and
-//!   `default `X`` exactly for options with a default.
+//!   no_log options, and `default `X`` exactly for options with a default.
 //! - a module's section (`## <module>`): `Option | Type | Notes`, every option of the module
 //!   that is not common exactly once. The type cell is `TYPE[, required][, default `X`]` (TYPE:
 //!   `str`, `int`, `bool`, `path`, `dict`, `raw`, `list of TYPE`, optionally followed by words in
@@ -14,8 +13,8 @@
 //!   such cell for all, or one per option separated by `; `, or none when the notes say where
 //!   the options are described (`as for `<module>`` or the section on `output_profile`), in which
 //!   case the options must have that description's type. Required and default are stated
-//!   exactly when the spec has them. The notes say `no_log` exactly for no_log options, and
-//!   name every alias (`alias `x``) and environment variable.
+//!   exactly when the spec has them. The notes say `no_log` (as for the common options) exactly
+//!   for no_log options, and name every alias (`alias `x``) and environment variable.
 //! - "Credentials that outlive the task": the options of the `output_profile` fragment, as a
 //!   module's section.
 
@@ -139,15 +138,18 @@ fn name_list(all: &Value, deprecated: &Value) -> String {
 }
 
 fn check_common(table: &Table, options: &BTreeMap<String, Value>, errors: &mut Vec<String>) {
-    assert_eq!(
-        table.header,
-        [
-            "Option",
-            "Aliases (deprecated ones in *italics*)",
-            "Environment, first present wins",
-            "Notes"
-        ]
-    );
+    let header = [
+        "Option",
+        "Aliases (deprecated ones in *italics*)",
+        "Environment, first present wins",
+        "Notes",
+    ];
+    if table.header != header {
+        errors.push(format!(
+            "the common options table's columns are {header:?}, not {:?}",
+            table.header
+        ));
+    }
     let mut seen = BTreeSet::new();
     for row in &table.rows {
         let line = row.line;
@@ -298,7 +300,7 @@ fn check_options(
     spec: &Value,
     errors: &mut Vec<String>,
 ) {
-    if table.header[..2] != ["Option", "Type"] {
+    if table.header.get(..2) != Some(&["Option".to_owned(), "Type".to_owned()][..]) {
         errors.push(format!(
             "{what}: the table's columns are Option, Type, Notes"
         ));
