@@ -231,7 +231,7 @@ fn known_bug(_args: &Map<String, Value>, _env: &[(String, String)]) -> Option<&'
 
 /// One run of the module: `args` (already parsed, or the args-file error), an environment,
 /// and the canned answer. Checks the result and returns it.
-pub fn run_module(
+pub fn run_checked(
     args: Result<Map<String, Value>, String>,
     env: &[(String, String)],
     answer: Reply,
@@ -285,7 +285,7 @@ pub fn run_args_file(data: &[u8]) -> Option<Report> {
     ));
     std::fs::write(&path, data).expect("the args file is written");
     let args = ansible_module::read_args_file(Some(path.into_os_string()));
-    run_module(args, &[], reply(0, 0, Vec::new()))
+    run_checked(args, &[], reply(0, 0, Vec::new()))
 }
 
 /// The options target: options, `_ansible_*` keys, environment and STS answer decoded from
@@ -293,7 +293,7 @@ pub fn run_args_file(data: &[u8]) -> Option<Report> {
 pub fn run_options(data: &[u8]) -> Option<Report> {
     let fixture = fixture();
     let (args, env, answer) = decode(data, &fixture.paths);
-    run_module(Ok(args), &env, answer)
+    run_checked(Ok(args), &env, answer)
 }
 
 // ------------------------------------------------------------------------------------------
