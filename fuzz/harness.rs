@@ -107,6 +107,13 @@ struct Fixture {
     paths: Vec<String>,
 }
 
+/// Removes the files [`fixture`] made, for a caller that runs the harness in a process that
+/// lives on (the corpus replay under `cargo test`); the fuzzer's own processes never call it.
+#[allow(dead_code)] // not by the fuzz targets
+pub fn remove_fixture() {
+    let _ = std::fs::remove_dir_all(&fixture().dir);
+}
+
 const FUZZ_CA: &str = "-----BEGIN CERTIFICATE-----
 MIIBNjCB3qADAgECAgEBMAoGCCqGSM49BAMCMBoxGDAWBgNVBAMMD3J1c3Rhd3Mg
 ZnV6eiBDQTAgFw0yNjAxMDEwMDAwMDBaGA8yMTI1MTIwODAwMDAwMFowGjEYMBYG

@@ -97,6 +97,7 @@ fn fuzz_corpus_replays_cleanly_and_known_bugs_still_fail() {
     }
     // The default panic hook again, so that the assertions below are printed.
     drop(std::panic::take_hook());
+    harness::remove_fixture();
     assert!(
         broken.is_empty(),
         "{} corpus inputs broke the contract:\n{}\n({})",
