@@ -21,10 +21,10 @@ pub mod spec;
 
 pub use args::{read_args_file, ArgsSource};
 pub use context::{Context, Internal};
+pub use emit::{emit, fail_early};
 pub use mask::{Secrets, PLACEHOLDER};
 pub use module::{options_round_trip, Module, ModuleOptions};
 pub use outcome::{Deprecation, Failure, Outcome, Report};
 pub use rules::{validate, Validation};
-pub use emit::{emit, fail_early};
 pub use run::{execute, run, validation_error};
 pub use spec::{Lit, ModuleSpec, Opt, RequiredIf, Type, COMMON_FRAGMENT};
