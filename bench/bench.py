@@ -24,14 +24,21 @@ certificate from a private CA, trusted through the modules' `aws_ca_bundle` opti
    start to its result), and the executable alone (one run with an args file of 100 roles, as
    ansible-core writes it, against 100 runs of sts_assume_role's one after another), also with
    bench/shaped_link.py adding a network delay in front of moto.
-4. The size of the shipped executable and of the Galaxy tarball.
+4. A managed host over ssh: sts_session_token through our cache, Ansible's standard binary-module
+   path and the pipelined Python module, also over a shaped link.
+5. The size of the shipped executable and of the Galaxy tarball.
+6. IAM Identity Center (SSO), one module run each, against tests/support/fake_sso.py (SSO OIDC and
+   the portal) and moto for STS, with a temporary HOME whose .aws/config has an [sso-session] and a
+   profile that uses it: rustaws.creds.sso_login reusing a valid cached token (no call) and
+   refreshing one near its expiry (one CreateToken), which have no Python counterpart, and
+   aws_caller_info with the SSO profile (GetRoleCredentials, then STS), ours against amazon.aws's.
 
 Medians are reported; runs of the two sides alternate so that a noisy moment hits both.
 
 The parts: common.py (modules, targets, Run), servers.py (the TLS files, moto as an Endpoint, the
 TLS front and the shaped link), workspace.py (the work directory, the environment, the captured
-module files), local_runs.py (sections 1, 2 and 5), fanout.py (3), remote.py (4), report.py (the
-table and the text of the results).
+module files), local_runs.py (sections 1, 2 and 5), fanout.py (3), remote.py (4), sso.py (6),
+report.py (the table and the text of the results).
 """
 
 import argparse
@@ -49,6 +56,7 @@ from moto_server import MotoServer  # noqa: E402
 from remote import Remote  # noqa: E402
 from report import Report  # noqa: E402
 from servers import Endpoint, TlsFront, tls_files  # noqa: E402
+from sso import Sso  # noqa: E402
 from workspace import Workspace  # noqa: E402
 
 
@@ -83,6 +91,8 @@ class Bench:
                                "(same server)", None, None)
                     log(f"one module run over {ep.label}: {self.opts.runs} runs each side")
                     SingleRuns(ws, report).run(ep)
+            if "sso" in sections:
+                Sso(ws, report).run(http)
             if "playbooks" in sections:
                 for ep in (http, https):
                     log(f"playbooks over {ep.label}: {self.opts.playbook_runs} runs each")

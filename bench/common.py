@@ -44,7 +44,7 @@ TARGETS = {
     "fanout_ratio": (">=", 10.0, "x"),  # 100 roles: one sts_assume_roles task 10x faster than our loop
     "fanout_wall_s": ("<=", 0.5, " s"),  # ... and under 0.5 s
 }
-SECTIONS = ("single", "playbooks", "fanout", "remote", "sizes")
+SECTIONS = ("single", "sso", "playbooks", "fanout", "remote", "sizes")
 FANOUT_ROLES = 100
 FANOUT_CONCURRENCY = (8, 1, 32)  # the default first
 # The executable-alone runs again through bench/shaped_link.py: (Mbit/s, one-way delay ms), a

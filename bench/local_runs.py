@@ -149,7 +149,7 @@ class Sizes(Part):
         libexec = self.ws.work / "collections/ansible_collections/rustaws/creds/libexec"
         exe = pathlib.Path(os.path.realpath(libexec.parent / "plugins/modules/sts_session_token"))
         n = exe.stat().st_size
-        self.row(section, f"module file (the one executable behind all seven modules), {exe.parent.name}",
+        self.row(section, f"module file (the one executable behind all eight modules), {exe.parent.name}",
                  fmt_mib(n), "", None, "module_mib", value=n / MiB)
         # The other platforms' builds: only their sizes. Nothing here times a build this machine
         # can only emulate (Linux-aarch64 under qemu-user) or cannot run (macOS).

@@ -112,6 +112,15 @@ class Report:
             f"another; then the same through bench/shaped_link.py in front of moto ({FANOUT_DELAY[1]} ms each way), "
             "where concurrency can pay. \"The server's answer\" is moto's time for 100 AssumeRole requests from "
             "a Python client: what any client of this server waits.",
+            "- IAM Identity Center (SSO): tests/support/fake_sso.py (SSO OIDC and the portal) on 127.0.0.1 "
+            "and moto over HTTP for STS, a temporary HOME whose .aws/config has an [sso-session] and a "
+            "profile using it, AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL_SSO at the stand-in, no keys "
+            "in the environment; one module run as above (the files ansible-core left, medians of "
+            f"{self.opts.runs} runs). sso_login with a valid cached token (no call) and with one near "
+            "expiry (the cache rewritten before each run to expire within min_ttl; one refresh CreateToken) "
+            "have no Python counterpart (amazon.aws has no sign-in module); aws_caller_info with the SSO "
+            "profile reads the token cache, calls GetRoleCredentials, then STS, on both sides. The "
+            "stand-in's recorded calls are checked after every run.",
             f"- Sections: {', '.join(self.opts.sections)}.",
         ]
         misses = [f"{s}: {what}" for s, what, v in self.verdicts() if v == "MISS"]

@@ -93,18 +93,18 @@ class Workspace:
 
     # --- capturing what ansible-core runs on the host
 
-    def capture(self, endpoint, key, fqcn, args=None):
+    def capture(self, endpoint, key, fqcn, args=None, env=None):
         """Runs the module once ad hoc with ANSIBLE_KEEP_REMOTE_FILES=1 (with MODULES[key]'s
-        arguments unless `args` are given); returns the kept remote directory
-        (AnsiballZ_<module>[.py] and, for a binary module, args)."""
+        arguments unless `args` are given, in self.env() unless `env` is given); returns the kept
+        remote directory (AnsiballZ_<module>[.py] and, for a binary module, args)."""
         side = "ours" if fqcn.startswith("rustaws.") else "theirs"
         remote = self.work / "capture" / endpoint.name / key.replace(":", "-") / side
         remote.mkdir(parents=True)
         args = {**(MODULES[key][2] if args is None else args), **endpoint.common_args()}
+        env = dict(self.env() if env is None else env, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote))
         proc = subprocess.run(
             [self.bench_bin / "ansible", "localhost", "-m", fqcn, "-a", json.dumps(args)],
-            capture_output=True, text=True, cwd=self.work,
-            env=self.env(ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote)))
+            capture_output=True, text=True, cwd=self.work, env=env)
         dirs = glob.glob(str(remote / "ansible-tmp-*"))
         if len(dirs) != 1:
             sys.exit(f"capture of {fqcn}: expected one kept directory in {remote}, found {dirs}\n"
