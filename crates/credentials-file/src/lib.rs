@@ -115,6 +115,7 @@ mod replace;
 mod step;
 mod trust;
 mod walk;
+mod whole;
 
 pub use error::{Error, ForeignReason};
 pub use file::{read_profile, CredentialsFile, WriteOptions, WriteOutcome, LOCK_TIMEOUT};
@@ -126,3 +127,4 @@ pub use limits::MAX_FILE_SIZE;
 pub use paths::{default_config_path, default_path, save_unwritten};
 pub use profile::{check_profile_name, Entries, StoredProfile};
 pub use step::{Step, STOP_AT_ENV};
+pub use whole::{read_file, remove_file, replace_file};

@@ -1,0 +1,179 @@
+//! sso_login: an IAM Identity Center (SSO) session for every later task and every AWS tool on
+//! the machine. The token the AWS CLI v2 and the SDKs read (`~/.aws/sso/cache`) is reused while
+//! it stays valid beyond `min_ttl`, refreshed without anyone when a refresh token allows, or
+//! signed in with the OAuth device flow in two tasks: the first returns the code to approve, the
+//! second (`wait: true`) waits for the approval.
+
+mod cache;
+mod oidc;
+mod settings;
+mod signin;
+
+use ansible_module::{
+    Context, Failure, Lit, Module, ModuleOptions, ModuleSpec, Opt, Outcome, Type,
+};
+use aws_connect::{AwsOptions, Io};
+use serde::{Deserialize, Serialize};
+use settings::{Asked, Session};
+use signin::{Answer, SignInLock, State};
+use std::time::{Duration, Instant};
+
+/// The module, for the multi-call executable's table.
+pub const MODULE: Module = Module {
+    spec,
+    main,
+    options_round_trip: ansible_module::options_round_trip::<Options>,
+};
+
+/// What `min_ttl` is when not given: botocore refreshes a token 15 minutes before it expires.
+const DEFAULT_MIN_TTL: i64 = 900;
+/// How long a run waits, by default, for the approval (and for another run's lock).
+const DEFAULT_WAIT_TIMEOUT: i64 = 600;
+
+fn spec() -> ModuleSpec {
+    ModuleSpec::new("sso_login", aws_connect::COLLECTION)
+        .options(&[
+            Opt::str("sso_session"),
+            Opt::str("profile")
+                .aliases(&["aws_profile"])
+                .env(&["AWS_PROFILE"]),
+            Opt::str("start_url").aliases(&["sso_start_url"]),
+            Opt::str("sso_region"),
+            Opt::list("scopes", Type::Str).aliases(&["sso_registration_scopes"]),
+            Opt::new("config_file", Type::Path).env(&["AWS_CONFIG_FILE"]),
+            Opt::int("min_ttl").default(Lit::Int(DEFAULT_MIN_TTL)),
+            Opt::bool("wait").default(Lit::Bool(false)),
+            Opt::int("wait_timeout").default(Lit::Int(DEFAULT_WAIT_TIMEOUT)),
+            Opt::str("endpoint_url").env(&["AWS_ENDPOINT_URL_SSO_OIDC"]),
+            Opt::new("aws_ca_bundle", Type::Path).env(&["AWS_CA_BUNDLE"]),
+            Opt::bool("validate_certs").default(Lit::Bool(true)),
+        ])
+        .required_by("start_url", &["sso_region"])
+        .supports_check_mode()
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct Options {
+    sso_session: Option<String>,
+    profile: Option<String>,
+    start_url: Option<String>,
+    sso_region: Option<String>,
+    scopes: Option<Vec<String>>,
+    config_file: Option<String>,
+    min_ttl: i64,
+    wait: bool,
+    wait_timeout: i64,
+    endpoint_url: Option<String>,
+    aws_ca_bundle: Option<String>,
+    validate_certs: bool,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
+impl ModuleOptions for Options {
+    fn check(&self) -> Result<(), Failure> {
+        if !(0..=43_200).contains(&self.min_ttl) {
+            return Err(Failure::new(format!(
+                "min_ttl must be 0 to 43200 seconds, got {}",
+                self.min_ttl
+            )));
+        }
+        if !(1..=3_600).contains(&self.wait_timeout) {
+            return Err(Failure::new(format!(
+                "wait_timeout must be 1 to 3600 seconds, got {}",
+                self.wait_timeout
+            )));
+        }
+        if let Some(url) = given(&self.start_url) {
+            if !url.starts_with("https://") {
+                return Err(Failure::new(format!(
+                    "start_url must be an https:// URL, got '{url}'"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Options {
+    fn session(&self) -> Result<Session, Failure> {
+        let config_file = settings::config_file_path(self.config_file.as_deref());
+        settings::settle(&Asked {
+            sso_session: given(&self.sso_session),
+            profile: given(&self.profile),
+            start_url: given(&self.start_url),
+            sso_region: given(&self.sso_region),
+            scopes: self.scopes.as_deref(),
+            config_file: &config_file,
+        })
+    }
+
+    /// The common options the SDK configuration is built from: the endpoint and the trust.
+    fn connection(&self, session: &Session) -> AwsOptions {
+        AwsOptions {
+            access_key: None,
+            secret_key: None,
+            session_token: None,
+            profile: None,
+            endpoint_url: self.endpoint_url.clone(),
+            validate_certs: self.validate_certs,
+            aws_ca_bundle: self.aws_ca_bundle.clone(),
+            aws_config: None,
+            debug_botocore_endpoint_logs: false,
+            region: Some(session.region.clone()),
+        }
+    }
+}
+
+async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
+    let session = o.session()?;
+    let files = cache::Files::for_key(&session.cache_key())?;
+    let answer = if ctx.check_mode() {
+        signin::preview(&files, &session, o.min_ttl, o.wait)?
+    } else {
+        let timeout = Duration::from_secs(u64::try_from(o.wait_timeout).unwrap_or(600));
+        let deadline = Instant::now() + timeout;
+        let aws =
+            aws_connect::configure(ctx, &o.connection(&session), io, aws_connect::STS_RETRIES)
+                .await?;
+        let _lock = SignInLock::acquire(&files.lock, deadline)?;
+        if o.wait {
+            signin::finish(&aws, &session, &files, o.min_ttl, deadline).await?
+        } else {
+            signin::begin(&aws, &session, &files, o.min_ttl).await?
+        }
+    };
+    signin::register_secrets(ctx, answer.token.as_ref(), answer.pending.as_ref());
+    Ok(report(&answer, &files))
+}
+
+/// `state`, `pending`, the token's expiry and where it is cached; the code to approve while a
+/// sign-in is pending. Never a token, a client secret or a device code.
+fn report(answer: &Answer, files: &cache::Files) -> Outcome {
+    let mut outcome = Outcome::changed(answer.changed)
+        .with("state", answer.state.name())
+        .with("pending", answer.state == State::Pending)
+        .with("cache_file", files.token.display().to_string());
+    if let Some(token) = &answer.token {
+        let left = cache::seconds(&token.expires_at).map(|at| (at - cache::now()).max(0));
+        outcome = outcome
+            .with("expires_at", &token.expires_at)
+            .with("expires_in", left);
+    }
+    if let Some(p) = &answer.pending {
+        let left = cache::seconds(&p.expires_at).map(|at| (at - cache::now()).max(0));
+        outcome = outcome
+            .with("user_code", &p.user_code)
+            .with("verification_uri", &p.verification_uri)
+            .with("verification_uri_complete", &p.verification_uri_complete)
+            .with("code_expires_in", left);
+    }
+    outcome
+}
+
+/// Runs the module (reads its arguments, prints the result, exits).
+fn main(source: ansible_module::ArgsSource) -> ! {
+    aws_connect::run_async(&spec(), source, run)
+}
