@@ -30,29 +30,10 @@ class Endpoint:
     def answer_time(self, n=20):
         """Median time of one STS request on a new connection (as a module makes it): connect,
         TLS handshake, request, whole answer; from this Python process."""
-        import http.client
-        import ssl
-        import urllib.parse
-
-        u = urllib.parse.urlsplit(self.url)
-        body = "Action=GetCallerIdentity&Version=2011-06-15"
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "Authorization": f"AWS4-HMAC-SHA256 Credential={TEST_ACCESS_KEY}/20260101/us-east-1/sts/"
-                                    "aws4_request, SignedHeaders=host, Signature=0"}
         times = []
         for _ in range(n + 2):
             start = time.perf_counter()
-            if self.ca_bundle:
-                conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10,
-                                                   context=ssl.create_default_context(cafile=str(self.ca_bundle)))
-            else:
-                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-            conn.request("POST", "/", body, headers)
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            if resp.status != 200:
-                sys.exit(f"{self.url}: GetCallerIdentity answered {resp.status}")
+            self.post("Action=GetCallerIdentity&Version=2011-06-15", "GetCallerIdentity")
             times.append(time.perf_counter() - start)
         return median(times[2:])
 
@@ -60,32 +41,39 @@ class Endpoint:
         """Median time for `count` AssumeRole requests from this Python process, `width` at a time
         (threads), each on a new connection: what the server needs for a fan-out, whoever asks."""
         import concurrent.futures
-        import http.client
-        import urllib.parse
 
-        u = urllib.parse.urlsplit(self.url)
         body = ("Action=AssumeRole&Version=2011-06-15&RoleSessionName=bench"
                 "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fbench")
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "Authorization": f"AWS4-HMAC-SHA256 Credential={TEST_ACCESS_KEY}/20260101/us-east-1/sts/"
-                                    "aws4_request, SignedHeaders=host, Signature=0"}
-
-        def one(_):
-            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-            conn.request("POST", "/", body, headers)
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            if resp.status != 200:
-                sys.exit(f"{self.url}: AssumeRole answered {resp.status}")
-
         times = []
         with concurrent.futures.ThreadPoolExecutor(width) as pool:
             for _ in range(repeats + 1):
                 start = time.perf_counter()
-                list(pool.map(one, range(count)))
+                list(pool.map(lambda _: self.post(body, "AssumeRole"), range(count)))
                 times.append(time.perf_counter() - start)
         return median(times[1:])
+
+    def post(self, body, action):
+        """One STS request with a made-up signature (moto does not check it) on a new
+        connection, its whole answer read; exits unless it is answered 200."""
+        import http.client
+        import ssl
+        import urllib.parse
+
+        u = urllib.parse.urlsplit(self.url)
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Authorization": f"AWS4-HMAC-SHA256 Credential={TEST_ACCESS_KEY}/20260101/us-east-1/sts/"
+                                    "aws4_request, SignedHeaders=host, Signature=0"}
+        if self.ca_bundle:
+            conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10,
+                                               context=ssl.create_default_context(cafile=str(self.ca_bundle)))
+        else:
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        conn.request("POST", "/", body, headers)
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        if resp.status != 200:
+            sys.exit(f"{self.url}: {action} answered {resp.status}")
 
     def common_args(self):
         args = {"endpoint_url": self.url, "region": "us-east-1"}

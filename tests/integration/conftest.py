@@ -31,7 +31,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "support"))
 import module_spec  # noqa: E402
 from certificates import CertificateAuthority  # noqa: E402
-from fake_iam import RotationIAM  # noqa: E402
+from fake_iam import FakeIAM, RotationIAM  # noqa: E402
 from fake_role_sts import RoleSTS  # noqa: E402
 from fake_sts import FakeSTS  # noqa: E402
 from harness import (  # noqa: E402
@@ -411,3 +411,20 @@ def pytest_collection_modifyitems(session, config, items):
     last = [item for item in items if item.get_closest_marker("secret_scan")]
     if last:
         items[:] = [item for item in items if not item.get_closest_marker("secret_scan")] + last
+
+
+@pytest.fixture(scope="module")
+def fake_iam_server():
+    """The recording fake IAM (tests/support/fake_iam.py), one per test module."""
+    with FakeIAM() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_iam(fake_iam_server, known_secret):
+    """The recording fake IAM, empty; every secret it issued during the test is registered with
+    the session's secret scan afterwards."""
+    fake_iam_server.reset()
+    yield fake_iam_server
+    for secret in fake_iam_server.issued_secrets:
+        known_secret(secret, "fake IAM: issued secret")

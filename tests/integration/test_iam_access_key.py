@@ -18,7 +18,6 @@ import re
 import subprocess
 
 import pytest
-from fake_iam import FakeIAM
 from moto_server import allow, authenticating_moto, boto3_client, no_aws_environment, user_with_key
 
 from harness import (
@@ -56,22 +55,6 @@ class AdminMoto:
 def iam_moto():
     with authenticating_moto(lambda iam: user_with_key(iam, "iam-admin", allow("iam:*"))) as (url, admin):
         yield AdminMoto(url, admin)
-
-
-@pytest.fixture(scope="module")
-def fake_iam_server():
-    with FakeIAM() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_iam(fake_iam_server, known_secret):
-    """The recording fake IAM, empty; every secret it issued during the test is registered with
-    the session's secret scan afterwards."""
-    fake_iam_server.reset()
-    yield fake_iam_server
-    for secret in fake_iam_server.issued_secrets:
-        known_secret(secret, "fake IAM: issued secret")
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import subprocess
 import sys
 
 import pytest
-from fake_iam import FakeIAM
 from moto_server import MotoServer, boto3_client, no_aws_environment
 
 from harness import (
@@ -52,20 +51,6 @@ def now():
 def days_ago(days, hours=1):
     """A creation date `days` days and `hours` hours back: whole days stay put while a test runs."""
     return now() - datetime.timedelta(days=days, hours=hours)
-
-
-@pytest.fixture(scope="module")
-def fake_iam_server():
-    with FakeIAM() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_iam(fake_iam_server, known_secret):
-    fake_iam_server.reset()
-    yield fake_iam_server
-    for secret in fake_iam_server.issued_secrets:
-        known_secret(secret, "fake IAM: issued secret")
 
 
 @pytest.fixture(scope="module")
@@ -399,20 +384,17 @@ def test_all_users_a_user_gone_meanwhile_and_refusals(run_named_module, fake_iam
     assert rc == 0, r
     assert [k["user_name"] for k in r["access_keys"]] == ["stays"]
 
-    fake_iam.clear_requests()
-    fake_iam.inject("ListUsers", (403, "AccessDenied", "not authorized to perform: iam:ListUsers"))
-    rc, r, _, _ = run_named_module(MODULE, args)
-    assert rc == 1 and "access_keys" not in r, r
-    assert r["msg"] == ("Failed to list users: An error occurred (AccessDenied) when calling the ListUsers "
-                        "operation: not authorized to perform: iam:ListUsers")
-    assert fake_iam.actions() == ["ListUsers"]
-
-    fake_iam.clear_requests()
-    fake_iam.inject("ListAccessKeys", (403, "AccessDenied", "not authorized to perform: iam:ListAccessKeys"))
-    rc, r, _, _ = run_named_module(MODULE, args)
-    assert rc == 1 and "access_keys" not in r, r
-    assert r["msg"] == ("Failed to get access keys for user stays: An error occurred (AccessDenied) when calling "
-                        "the ListAccessKeys operation: not authorized to perform: iam:ListAccessKeys")
+    for refused, failed_to, actions in [
+        ("ListUsers", "Failed to list users", ["ListUsers"]),
+        ("ListAccessKeys", "Failed to get access keys for user stays", ["ListUsers", "ListAccessKeys"]),
+    ]:
+        fake_iam.clear_requests()
+        fake_iam.inject(refused, (403, "AccessDenied", f"not authorized to perform: iam:{refused}"))
+        rc, r, _, _ = run_named_module(MODULE, args)
+        assert rc == 1 and "access_keys" not in r, r
+        assert r["msg"] == (f"{failed_to}: An error occurred (AccessDenied) when calling the {refused} "
+                            f"operation: not authorized to perform: iam:{refused}")
+        assert fake_iam.actions() == actions
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ import pathlib
 import re
 import subprocess
 
-import boto3
 import pytest
-from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer
+from moto_server import TEST_ACCESS_KEY, TEST_SECRET_KEY, MotoServer, create_iam_users
 
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.M | re.S)
@@ -39,14 +38,7 @@ def test_the_readme_has_playbook_examples():
 @pytest.fixture(scope="module")
 def readme_moto():
     with MotoServer() as url:
-        iam = boto3.client(
-            "iam",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id=TEST_ACCESS_KEY,
-            aws_secret_access_key=TEST_SECRET_KEY,
-        )
-        iam.create_user(UserName="deploy")
+        create_iam_users(url, ["deploy"])
         yield url
 
 

@@ -20,7 +20,9 @@ import pytest
 from fake_role_sts import EXPIRATION
 from moto_server import allow, authenticating_moto, user_with_key
 
-from harness import PLACEHOLDER, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, bad_value_cases, check_bad_value
+from harness import (
+    PLACEHOLDER, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, assert_next_task_signs_as, bad_value_cases, check_bad_value,
+)
 
 MODULE = "sts_assume_role"
 ROLE = "arn:aws:iam::123456789012:role/deploy"
@@ -274,12 +276,7 @@ def test_every_option_against_moto_and_the_credentials_in_the_next_task(run_name
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", r["sts_creds"]["expiration"])
     assert r["sts_user"]["arn"] == "arn:aws:sts::123456789012:assumed-role/deploy/release"
     assert re.fullmatch(r"AROA\w+:release", r["sts_user"]["assumed_role_id"]), r["sts_user"]
-    creds = r["sts_creds"]
-    rc, caller, _, _ = run_named_module("aws_caller_info", {
-        "endpoint_url": moto.url, "access_key": creds["access_key"], "secret_key": creds["secret_key"],
-        "session_token": creds["session_token"]})
-    assert rc == 0, caller
-    assert caller["arn"] == r["sts_user"]["arn"]
+    caller = assert_next_task_signs_as(run_named_module, moto.url, r)
     # (moto makes up a new role ID at every look-up of a role it does not hold)
     assert re.fullmatch(r"AROA\w+:release", caller["user_id"]), caller
     assert caller["account"] == "123456789012"

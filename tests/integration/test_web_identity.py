@@ -15,7 +15,9 @@ import re
 import pytest
 from fake_role_sts import AUDIENCE, EXPIRATION, PROVIDER, SUBJECT, unsigned_jwt
 
-from harness import PLACEHOLDER, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, bad_value_cases, check_bad_value
+from harness import (
+    PLACEHOLDER, REMOVE, TEST_ACCESS_KEY, TEST_SECRET_KEY, assert_next_task_signs_as, bad_value_cases, check_bad_value,
+)
 
 MODULE = "sts_assume_role_with_web_identity"
 ROLE = "arn:aws:iam::123456789012:role/app"
@@ -61,12 +63,7 @@ def test_token_given_directly_against_moto_and_the_credentials_in_the_next_task(
     assert not {"provider", "audience", "subject_from_web_identity_token"} & set(r)
     assert r["invocation"]["module_args"]["web_identity_token"] == PLACEHOLDER
     assert jwt not in stdout
-    creds = r["sts_creds"]
-    rc, caller, _, _ = run_named_module("aws_caller_info", {
-        "endpoint_url": moto.url, "access_key": creds["access_key"], "secret_key": creds["secret_key"],
-        "session_token": creds["session_token"]})
-    assert rc == 0, caller
-    assert caller["arn"] == r["sts_user"]["arn"]
+    assert_next_task_signs_as(run_named_module, moto.url, r)
 
 
 def test_every_option_against_moto(run_named_module, moto):

@@ -28,8 +28,9 @@ from secret_scanner import PLACEHOLDER  # noqa: F401 (for the tests)
 __all__ = [
     "CACHE", "FQCN", "FROM_CACHE", "HOST_LINE", "INTEGRATION", "INTERNAL_ARGS", "MOTO_ACCESS_KEY", "PLACEHOLDER",
     "PLAYBOOKS", "PROXY_VARS", "REMOVE", "TEST_ACCESS_KEY", "TEST_SECRET_KEY", "VENV_BIN", "AdhocRun", "AuthMoto",
-    "IamKey", "ModuleRun", "Play", "TlsMoto", "assert_message", "assert_network_safe", "assert_urls_local",
-    "bad_value_cases", "check_bad_value", "check_protocol", "count", "is_local", "merge_env", "with_changes",
+    "IamKey", "ModuleRun", "Play", "TlsMoto", "assert_message", "assert_network_safe", "assert_next_task_signs_as",
+    "assert_urls_local", "bad_value_cases", "check_bad_value", "check_protocol", "count", "is_local", "merge_env",
+    "with_changes",
 ]
 
 INTEGRATION = pathlib.Path(__file__).resolve().parent.parent / "integration"
@@ -264,6 +265,18 @@ class Play:
         if rc is not None:
             assert proc.returncode == rc, f"ansible-playbook exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
         return proc
+
+
+
+def assert_next_task_signs_as(run_named_module, url, r):
+    """The STS result `r`'s credentials sign an aws_caller_info at `url` as `r`'s role."""
+    creds = r["sts_creds"]
+    rc, caller, _, _ = run_named_module("aws_caller_info", {
+        "endpoint_url": url, "access_key": creds["access_key"], "secret_key": creds["secret_key"],
+        "session_token": creds["session_token"]})
+    assert rc == 0, caller
+    assert caller["arn"] == r["sts_user"]["arn"]
+    return caller
 
 
 def count(pattern, proc):

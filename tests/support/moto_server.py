@@ -97,6 +97,13 @@ def boto3_client(service, url, keys=(TEST_ACCESS_KEY, TEST_SECRET_KEY)):
     ).client(service, endpoint_url=url)
 
 
+def create_iam_users(url, users):
+    """IAM users of these names in the moto server at `url` (signed with the test keys)."""
+    iam = boto3_client("iam", url)
+    for user in users:
+        iam.create_user(UserName=user)
+
+
 def allow(*actions, resource="*"):
     """An IAM policy document allowing `actions` on `resource`."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
@@ -135,18 +142,7 @@ def main(argv) -> int:
     cmd = argv[argv.index("--") + 1 :]
     users = [argv[i + 1] for i, a in enumerate(argv[: argv.index("--")]) if a == "--iam-user"]
     with MotoServer() as url:
-        if users:
-            import boto3  # comes with moto[server]
-
-            iam = boto3.client(
-                "iam",
-                endpoint_url=url,
-                region_name="us-east-1",
-                aws_access_key_id=TEST_ACCESS_KEY,
-                aws_secret_access_key=TEST_SECRET_KEY,
-            )
-            for user in users:
-                iam.create_user(UserName=user)
+        create_iam_users(url, users)
         env = dict(os.environ)
         env.update(
             AWS_URL=url,

@@ -41,6 +41,24 @@ pub struct Outcome {
     pub(crate) fields: Fields,
 }
 
+/// The keys a success and a failure carry besides their own: `with` adds a key, masked like
+/// the rest of the result; `with_issued` adds a value the module obtained and must return
+/// whole even when a no_log value equals it (new credentials, a new secret).
+macro_rules! result_keys {
+    ($result:ty) => {
+        impl $result {
+            pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+                self.fields.set(key, value, false);
+                self
+            }
+            pub fn with_issued(mut self, key: &str, value: impl Serialize) -> Self {
+                self.fields.set(key, value, true);
+                self
+            }
+        }
+    };
+}
+
 impl Outcome {
     pub fn changed(changed: bool) -> Self {
         Outcome {
@@ -48,16 +66,9 @@ impl Outcome {
             fields: Fields::default(),
         }
     }
-    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
-        self.fields.set(key, value, false);
-        self
-    }
-    /// A value the module obtained and must return whole, such as new credentials.
-    pub fn with_issued(mut self, key: &str, value: impl Serialize) -> Self {
-        self.fields.set(key, value, true);
-        self
-    }
 }
+
+result_keys!(Outcome);
 
 /// A failed result: `msg` plus any other keys.
 #[derive(Debug, Clone)]
@@ -73,15 +84,6 @@ impl Failure {
             fields: Fields::default(),
         }
     }
-    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
-        self.fields.set(key, value, false);
-        self
-    }
-    /// A value obtained before the failure that must still reach the user (a new secret).
-    pub fn with_issued(mut self, key: &str, value: impl Serialize) -> Self {
-        self.fields.set(key, value, true);
-        self
-    }
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.fields.values.get(key)
     }
@@ -91,6 +93,8 @@ impl Failure {
         self
     }
 }
+
+result_keys!(Failure);
 
 /// The result of one run: the JSON object to print and the exit status.
 #[derive(Debug, Clone, PartialEq)]
