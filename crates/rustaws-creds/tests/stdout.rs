@@ -53,12 +53,12 @@ fn an_open_pipe_gets_the_whole_listing() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "aws_caller_info\niam_access_key\niam_access_key_info\nsts_assume_role\n\
+        "aws_caller_info\niam_access_key\niam_access_key_info\nsso_login\nsts_assume_role\n\
          sts_assume_role_with_web_identity\nsts_assume_roles\nsts_session_token\n"
     );
     let out = run("--print-spec", Stdio::piped());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(out.status.code(), Some(0));
     let spec: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(spec["modules"].as_object().map(|m| m.len()), Some(7));
+    assert_eq!(spec["modules"].as_object().map(|m| m.len()), Some(8));
 }

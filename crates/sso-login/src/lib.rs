@@ -31,12 +31,10 @@ const DEFAULT_MIN_TTL: i64 = 900;
 const DEFAULT_WAIT_TIMEOUT: i64 = 600;
 
 fn spec() -> ModuleSpec {
-    ModuleSpec::new("sso_login", aws_connect::COLLECTION)
-        .options(&[
+    aws_connect::module_spec(
+        "sso_login",
+        &[
             Opt::str("sso_session"),
-            Opt::str("profile")
-                .aliases(&["aws_profile"])
-                .env(&["AWS_PROFILE"]),
             Opt::str("start_url").aliases(&["sso_start_url"]),
             Opt::str("sso_region"),
             Opt::list("scopes", Type::Str).aliases(&["sso_registration_scopes"]),
@@ -44,18 +42,20 @@ fn spec() -> ModuleSpec {
             Opt::int("min_ttl").default(Lit::Int(DEFAULT_MIN_TTL)),
             Opt::bool("wait").default(Lit::Bool(false)),
             Opt::int("wait_timeout").default(Lit::Int(DEFAULT_WAIT_TIMEOUT)),
-            Opt::str("endpoint_url").env(&["AWS_ENDPOINT_URL_SSO_OIDC"]),
-            Opt::new("aws_ca_bundle", Type::Path).env(&["AWS_CA_BUNDLE"]),
-            Opt::bool("validate_certs").default(Lit::Bool(true)),
-        ])
-        .required_by("start_url", &["sso_region"])
-        .supports_check_mode()
+        ],
+    )
+    .required_by("start_url", &["sso_region"])
+    .supports_check_mode()
 }
 
+/// The options; of the common ones, `profile` may name the session, `endpoint_url` is the SSO
+/// OIDC endpoint, and the TLS and `aws_config` settings apply. The calls are unsigned: keys
+/// (given, say, by `module_defaults` for the whole group) are not used.
 #[derive(Debug, Deserialize, Serialize)]
 struct Options {
+    #[serde(flatten)]
+    aws: AwsOptions,
     sso_session: Option<String>,
-    profile: Option<String>,
     start_url: Option<String>,
     sso_region: Option<String>,
     scopes: Option<Vec<String>>,
@@ -63,9 +63,6 @@ struct Options {
     min_ttl: i64,
     wait: bool,
     wait_timeout: i64,
-    endpoint_url: Option<String>,
-    aws_ca_bundle: Option<String>,
-    validate_certs: bool,
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
@@ -102,7 +99,7 @@ impl Options {
         let config_file = settings::config_file_path(self.config_file.as_deref());
         settings::settle(&Asked {
             sso_session: given(&self.sso_session),
-            profile: given(&self.profile),
+            profile: given(&self.aws.profile),
             start_url: given(&self.start_url),
             sso_region: given(&self.sso_region),
             scopes: self.scopes.as_deref(),
@@ -110,19 +107,15 @@ impl Options {
         })
     }
 
-    /// The common options the SDK configuration is built from: the endpoint and the trust.
-    fn connection(&self, session: &Session) -> AwsOptions {
+    /// The common options the SDK configuration is built from, without keys: the calls are
+    /// unsigned, and keys would only be checked against the profile for nothing.
+    fn connection(&self) -> AwsOptions {
         AwsOptions {
             access_key: None,
             secret_key: None,
             session_token: None,
             profile: None,
-            endpoint_url: self.endpoint_url.clone(),
-            validate_certs: self.validate_certs,
-            aws_ca_bundle: self.aws_ca_bundle.clone(),
-            aws_config: None,
-            debug_botocore_endpoint_logs: false,
-            region: Some(session.region.clone()),
+            ..self.aws.clone()
         }
     }
 }
@@ -136,8 +129,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
         let timeout = Duration::from_secs(u64::try_from(o.wait_timeout).unwrap_or(600));
         let deadline = Instant::now() + timeout;
         let aws =
-            aws_connect::configure(ctx, &o.connection(&session), io, aws_connect::STS_RETRIES)
-                .await?;
+            aws_connect::configure(ctx, &o.connection(), io, aws_connect::STS_RETRIES).await?;
         let _lock = SignInLock::acquire(&files.lock, deadline)?;
         if o.wait {
             signin::finish(&aws, &session, &files, o.min_ttl, deadline).await?
