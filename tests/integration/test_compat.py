@@ -2,7 +2,7 @@
 but that release (scripts/setup-compat, build/compat/ansible-<version>), with the tarball under
 test installed by that release's ansible-galaxy:
 
-- ansible-doc lists the seven modules with their short descriptions, in every listing;
+- ansible-doc lists every module with their short descriptions, in every listing;
 - one playbook runs every module, written every way a task can be written (playbooks/compat.yml),
   and every module call takes the action plugin's fast path (its own -vvv lines, counted);
 - ad hoc `ansible -m` does too;
