@@ -11,7 +11,10 @@ attributes:
   platform:
     platforms: posix
     support: full
-    description: Linux on x86_64 or aarch64 with glibc 2.17 or newer. Builds for macOS 11 or newer (Apple silicon, Intel) ship too, checked but not run by the tests (see the collection README, "Platforms").
+    description:
+      - Linux on x86_64 or aarch64 with glibc 2.17 or newer.
+      - Builds for macOS 11 or newer (Apple silicon, Intel) ship too, checked but not run by the tests (see the
+        collection README, "Platforms").
 options:
   access_key:
     description:
