@@ -49,6 +49,13 @@ fn prefixed(context: Option<&str>, text: String) -> String {
 
 /// The text between `<tag>` and `</tag>` in an XML error body, for services whose errors the
 /// SDK cannot parse (Ceph RGW answers STS calls with S3-shaped errors).
+/// The `error_description` of an OAuth error body (SSO OIDC's), which the SDK does not read as
+/// the message.
+fn oauth_description(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    Some(value.get("error_description")?.as_str()?.to_owned())
+}
+
 pub(crate) fn xml_tag(body: &str, tag: &str) -> Option<String> {
     let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
     let end = body[start..].find(&format!("</{tag}>"))? + start;
@@ -106,7 +113,8 @@ where
     let message = e
         .message()
         .map(str::to_owned)
-        .or_else(|| xml_tag(&body, "Message"));
+        .or_else(|| xml_tag(&body, "Message"))
+        .or_else(|| oauth_description(&body));
     let request_id = e
         .meta()
         .extra("aws_request_id")

@@ -127,4 +127,4 @@ pub use limits::MAX_FILE_SIZE;
 pub use paths::{default_config_path, default_path, save_unwritten};
 pub use profile::{check_profile_name, Entries, StoredProfile};
 pub use step::{Step, STOP_AT_ENV};
-pub use whole::{read_file, remove_file, replace_file};
+pub use whole::{lock, read_file, remove_file, replace_file, Held};

@@ -43,7 +43,7 @@ pub(crate) fn check_writable(path: &Path, lock_timeout: Duration) -> Result<(), 
     Ok(())
 }
 
-fn lock_name(name: &OsStr) -> OsString {
+pub(crate) fn lock_name(name: &OsStr) -> OsString {
     let mut lock = name.to_owned();
     lock.push(".lock");
     lock
@@ -51,7 +51,7 @@ fn lock_name(name: &OsStr) -> OsString {
 
 /// Opens `<name>.lock` beside the file without following a link (a link or anything but a
 /// regular file is refused); `create` makes it (mode 0600) when missing, else `None`.
-fn open_lock(loc: &Located, create: bool) -> Result<Option<File>, Error> {
+pub(crate) fn open_lock(loc: &Located, create: bool) -> Result<Option<File>, Error> {
     let name = lock_name(&loc.name);
     let shown = loc.shown_of(&name);
     let mut flags = OFlags::RDWR | SAFE;
@@ -80,7 +80,7 @@ fn open_lock(loc: &Located, create: bool) -> Result<Option<File>, Error> {
 }
 
 /// Takes the exclusive lock, polling (10 ms, doubling to 200 ms) until `timeout` has passed.
-fn wait_for_lock(lock: &File, shown: &Path, timeout: Duration) -> Result<(), Error> {
+pub(crate) fn wait_for_lock(lock: &File, shown: &Path, timeout: Duration) -> Result<(), Error> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(10);
     loop {

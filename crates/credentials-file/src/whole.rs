@@ -6,8 +6,10 @@ use crate::at::{self, Status};
 use crate::error::Error;
 use crate::file::LOCK_TIMEOUT;
 use crate::{replace, walk};
+use std::fs::File;
 use std::io;
 use std::path::Path;
+use std::time::Duration;
 
 /// The file's bytes (no lock): `None` if it or its directory does not exist.
 pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>, Error> {
@@ -41,4 +43,26 @@ pub fn remove_file(path: &Path) -> Result<(), Error> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(source) => Err(Error::io("remove", &loc.given, source)),
     }
+}
+
+/// The exclusive lock of `path` (the file `<path>.lock`), held until dropped.
+#[derive(Debug)]
+pub struct Held {
+    _lock: File,
+}
+
+/// Takes the lock of `path`, waiting up to `timeout` for another holder: made through the same
+/// walk as a write (missing directories 0700, no link another user planted followed, the lock
+/// itself never a link), so it can coordinate runs over a long wait (an SSO sign-in) without
+/// creating anything where another user points.
+pub fn lock(path: &Path, timeout: Duration) -> Result<Held, Error> {
+    let Some(loc) = walk::locate(path, true)? else {
+        return Err(Error::Changed { path: path.into() });
+    };
+    let shown = loc.shown_of(&replace::lock_name(&loc.name));
+    let Some(lock) = replace::open_lock(&loc, true)? else {
+        return Err(Error::Changed { path: shown });
+    };
+    replace::wait_for_lock(&lock, &shown, timeout)?;
+    Ok(Held { _lock: lock })
 }

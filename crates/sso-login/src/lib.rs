@@ -15,7 +15,7 @@ use ansible_module::{
 use aws_connect::{AwsOptions, Io};
 use serde::{Deserialize, Serialize};
 use settings::{Asked, Session};
-use signin::{Answer, SignInLock, State};
+use signin::{Answer, State};
 use std::time::{Duration, Instant};
 
 /// The module, for the multi-call executable's table.
@@ -107,37 +107,49 @@ impl Options {
         })
     }
 
-    /// The common options the SDK configuration is built from, without keys: the calls are
-    /// unsigned, and keys would only be checked against the profile for nothing.
-    fn connection(&self) -> AwsOptions {
+    /// The common options the SDK configuration is built from: no keys (the calls are unsigned),
+    /// the session's region, and the SSO OIDC endpoint the task names (`endpoint_url`), else
+    /// the one `AWS_ENDPOINT_URL_SSO_OIDC` names, so that messages name what was called.
+    fn connection(&self, session: &Session) -> AwsOptions {
+        let endpoint_url = given(&self.aws.endpoint_url)
+            .map(str::to_owned)
+            .or_else(|| {
+                std::env::var(OIDC_ENDPOINT_ENV)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            });
         AwsOptions {
             access_key: None,
             secret_key: None,
             session_token: None,
             profile: None,
+            endpoint_url,
+            region: Some(session.region.clone()),
             ..self.aws.clone()
         }
     }
 }
 
+/// The SDKs' variable for the SSO OIDC endpoint.
+const OIDC_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_SSO_OIDC";
+
 async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure> {
     let session = o.session()?;
     let files = cache::Files::for_key(&session.cache_key())?;
     let answer = if ctx.check_mode() {
-        signin::preview(&files, &session, o.min_ttl, o.wait)?
+        signin::preview(ctx, &files, &session, o.min_ttl, o.wait)?
     } else {
         let timeout = Duration::from_secs(u64::try_from(o.wait_timeout).unwrap_or(600));
         let deadline = Instant::now() + timeout;
-        let aws =
-            aws_connect::configure(ctx, &o.connection(), io, aws_connect::STS_RETRIES).await?;
-        let _lock = SignInLock::acquire(&files.lock, deadline)?;
+        let connection = o.connection(&session);
+        let aws = aws_connect::configure(ctx, &connection, io, aws_connect::STS_RETRIES).await?;
+        let _lock = signin::lock(&files, deadline)?;
         if o.wait {
-            signin::finish(&aws, &session, &files, o.min_ttl, deadline).await?
+            signin::finish(ctx, &aws, &session, &files, o.min_ttl, deadline).await?
         } else {
-            signin::begin(&aws, &session, &files, o.min_ttl).await?
+            signin::begin(ctx, &aws, &session, &files, o.min_ttl).await?
         }
     };
-    signin::register_secrets(ctx, answer.token.as_ref(), answer.pending.as_ref());
     Ok(report(&answer, &files))
 }
 

@@ -8,6 +8,7 @@ use aws_connect::{sdk_failure, Aws};
 use aws_sdk_ssooidc::config::http::HttpResponse;
 use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
+use aws_sdk_ssooidc::operation::start_device_authorization::StartDeviceAuthorizationError;
 use aws_sdk_ssooidc::Client;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -45,23 +46,35 @@ pub async fn register(
     })
 }
 
-/// Starts a device authorization: the code the user approves, and what the wait polls with.
+/// Starts a device authorization: the code the user approves, and what the wait polls with;
+/// `None` when the service refuses the client registration (expired, revoked).
 pub async fn start(
     aws: &Aws,
     oidc: &Client,
     session: &Session,
     registration: Registration,
-) -> Result<Pending, Failure> {
-    let answer = oidc
+) -> Result<Option<Pending>, Failure> {
+    let sent = oidc
         .start_device_authorization()
         .client_id(&registration.client_id)
         .client_secret(&registration.client_secret)
         .start_url(&session.start_url)
         .send()
-        .await
-        .map_err(|e| failure(aws, "StartDeviceAuthorization", e))?;
+        .await;
+    let answer = match sent {
+        Ok(answer) => answer,
+        Err(e) => {
+            return match e.as_service_error() {
+                Some(
+                    StartDeviceAuthorizationError::InvalidClientException(_)
+                    | StartDeviceAuthorizationError::UnauthorizedClientException(_),
+                ) => Ok(None),
+                _ => Err(failure(aws, "StartDeviceAuthorization", e)),
+            }
+        }
+    };
     let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
-    Ok(Pending {
+    Ok(Some(Pending {
         start_url: session.start_url.clone(),
         region: session.region.clone(),
         registration,
@@ -71,7 +84,7 @@ pub async fn start(
         verification_uri_complete: text(answer.verification_uri_complete()),
         expires_at: timestamp(now() + i64::from(answer.expires_in())),
         interval: i64::from(answer.interval()).max(1),
-    })
+    }))
 }
 
 /// What one poll of a device authorization says.

@@ -9,9 +9,6 @@ use crate::oidc::{self, Poll};
 use crate::settings::Session;
 use ansible_module::{Context, Failure};
 use aws_connect::Aws;
-use std::fs::File;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A registration is renewed this long before it expires (as the AWS CLI renews its own).
@@ -75,30 +72,56 @@ pub fn live_pending(files: &Files, session: &Session) -> Result<Option<Pending>,
 
 /// The run without `wait`: reuse, refresh, or start (or share) a device authorization.
 pub async fn begin(
+    ctx: &mut Context,
     aws: &Aws,
     session: &Session,
     files: &Files,
     min_ttl: i64,
 ) -> Result<Answer, Failure> {
     let cached: Option<Token> = cache::read(&files.token)?;
+    hide_token(ctx, cached.as_ref());
     if let Some(token) = fresh(cached.clone(), min_ttl) {
         return Ok(answer(State::Valid, false, Some(token), None));
     }
     let client = oidc::client(aws, session);
     if let Some(old) = cached.as_ref().filter(|t| refreshable(t)) {
         if let Some(new) = oidc::refresh(aws, &client, old).await? {
+            hide_token(ctx, Some(&new));
             cache::write(&files.token, &new)?;
             return Ok(answer(State::Refreshed, true, Some(new), None));
         }
     }
-    if let Some(pending) = live_pending(files, session)? {
+    let pending = live_pending(files, session)?;
+    hide_pending(ctx, pending.as_ref());
+    if let Some(pending) = pending {
         return Ok(answer(State::Pending, false, None, Some(pending)));
     }
-    let registration = match cached.as_ref().and_then(Token::registration) {
-        Some(r) if seconds(&r.expires_at).is_some_and(|at| at - now() > REGISTRATION_MARGIN) => r,
-        _ => oidc::register(aws, &client, session).await?,
+    let kept = cached
+        .as_ref()
+        .and_then(Token::registration)
+        .filter(|r| seconds(&r.expires_at).is_some_and(|at| at - now() > REGISTRATION_MARGIN));
+    let started = match kept {
+        Some(registration) => oidc::start(aws, &client, session, registration).await?,
+        None => None,
     };
-    let pending = oidc::start(aws, &client, session, registration).await?;
+    // A registration the service refuses (or none kept): a new one, once.
+    let pending = match started {
+        Some(pending) => pending,
+        None => {
+            let registration = oidc::register(aws, &client, session).await?;
+            ctx.add_secret(registration.client_secret.clone());
+            oidc::start(aws, &client, session, registration)
+                .await?
+                .ok_or_else(|| {
+                    Failure::new(format!(
+                        "IAM Identity Center refused the client registration it had just made \
+                         for {}",
+                        session.describe()
+                    ))
+                })?
+        }
+    };
+    hide_pending(ctx, Some(&pending));
     cache::write(&files.pending, &pending)?;
     Ok(answer(State::Pending, true, None, Some(pending)))
 }
@@ -106,38 +129,39 @@ pub async fn begin(
 /// The run with `wait`: the token another run cached meanwhile, or the pending sign-in polled
 /// until it is approved, refused or `deadline` passes.
 pub async fn finish(
+    ctx: &mut Context,
     aws: &Aws,
     session: &Session,
     files: &Files,
     min_ttl: i64,
     deadline: Instant,
 ) -> Result<Answer, Failure> {
-    if let Some(token) = fresh(cache::read(&files.token)?, min_ttl) {
+    let cached: Option<Token> = cache::read(&files.token)?;
+    hide_token(ctx, cached.as_ref());
+    if let Some(token) = fresh(cached, min_ttl) {
         return Ok(answer(State::Valid, false, Some(token), None));
     }
-    let Some(pending) = live_pending(files, session)? else {
-        return Err(Failure::new(format!(
-            "No sign-in to {} is pending: run the task without wait first, to get the code to \
-             approve",
-            session.describe()
-        )));
+    let pending = live_pending(files, session)?;
+    hide_pending(ctx, pending.as_ref());
+    let Some(pending) = pending else {
+        return Err(nothing_pending(session));
     };
     let client = oidc::client(aws, session);
     let mut interval = pending.interval;
     loop {
-        match oidc::poll(aws, &client, &pending).await {
-            Ok(Poll::Token(token)) => {
+        match oidc::poll(aws, &client, &pending).await? {
+            Poll::Token(token) => {
+                hide_token(ctx, Some(&token));
                 cache::write(&files.token, &token)?;
                 cache::remove(&files.pending)?;
                 return Ok(answer(State::SignedIn, true, Some(token), None));
             }
-            Ok(Poll::Pending) => {}
-            Ok(Poll::SlowDown) => interval += 5,
-            Ok(Poll::Ended(why)) => {
+            Poll::Pending => {}
+            Poll::SlowDown => interval += 5,
+            Poll::Ended(why) => {
                 cache::remove(&files.pending)?;
                 return Err(why);
             }
-            Err(f) => return Err(f),
         }
         let pause = Duration::from_secs(u64::try_from(interval).unwrap_or(5));
         if Instant::now() + pause > deadline {
@@ -151,6 +175,13 @@ pub async fn finish(
     }
 }
 
+fn nothing_pending(session: &Session) -> Failure {
+    Failure::new(format!(
+        "No sign-in to {} is pending: run the task without wait first, to get the code to approve",
+        session.describe()
+    ))
+}
+
 fn answer(state: State, changed: bool, token: Option<Token>, pending: Option<Pending>) -> Answer {
     Answer {
         state,
@@ -160,92 +191,50 @@ fn answer(state: State, changed: bool, token: Option<Token>, pending: Option<Pen
     }
 }
 
-/// What check mode reports: the state a run would reach first, changing nothing.
+/// What check mode reports: the state a run would reach first, changing nothing. `pending` is
+/// only a sign-in that waits already, with its code: one that a run would start has none yet.
 pub fn preview(
+    ctx: &mut Context,
     files: &Files,
     session: &Session,
     min_ttl: i64,
     wait: bool,
 ) -> Result<Answer, Failure> {
     let cached: Option<Token> = cache::read(&files.token)?;
+    hide_token(ctx, cached.as_ref());
     if let Some(token) = fresh(cached.clone(), min_ttl) {
         return Ok(answer(State::Valid, false, Some(token), None));
     }
-    if cached.as_ref().is_some_and(refreshable) {
-        return Ok(answer(State::Refreshed, true, None, None));
+    if let Some(old) = cached.filter(refreshable) {
+        return Ok(answer(State::Refreshed, true, Some(old), None));
     }
     let pending = live_pending(files, session)?;
-    let state = if wait {
-        State::SignedIn
-    } else {
-        State::Pending
-    };
-    Ok(answer(state, wait || pending.is_none(), None, pending))
+    hide_pending(ctx, pending.as_ref());
+    match (wait, pending) {
+        (true, None) => Err(nothing_pending(session)),
+        (true, Some(_)) => Ok(answer(State::SignedIn, true, None, None)),
+        (false, Some(p)) => Ok(answer(State::Pending, false, None, Some(p))),
+        (false, None) => Ok(answer(State::Pending, true, None, None)),
+    }
 }
 
 /// The session's sign-in lock, held for the whole decision; released on drop.
-pub struct SignInLock {
-    _held: File,
+pub fn lock(files: &Files, deadline: Instant) -> Result<credentials_file::Held, Failure> {
+    let timeout = deadline.saturating_duration_since(Instant::now());
+    credentials_file::lock(&files.lock, timeout)
+        .map_err(|e| Failure::new(format!("Cannot take the sign-in lock: {e}")))
 }
 
-impl SignInLock {
-    /// Waits for the lock until `deadline`.
-    pub fn acquire(path: &Path, deadline: Instant) -> Result<Self, Failure> {
-        let dir = path.parent().unwrap_or(Path::new("/"));
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| Failure::new(format!("Cannot create {}: {e}", dir.display())))?;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(nofollow())
-            .open(path)
-            .map_err(|e| Failure::new(format!("Cannot open the lock {}: {e}", path.display())))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| Failure::new(format!("Cannot inspect {}: {e}", path.display())))?;
-        if !meta.is_file() || meta.uid() != rustix::process::geteuid().as_raw() {
-            return Err(Failure::new(format!(
-                "Refusing the lock {}: it is not a regular file of the user this task runs as",
-                path.display()
-            )));
-        }
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(SignInLock { _held: file }),
-                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Failure::new(format!(
-                        "Another run held the sign-in lock {} for longer than wait_timeout",
-                        path.display()
-                    )))
-                }
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(Failure::new(format!("Cannot lock {}: {e}", path.display())))
-                }
-            }
-        }
-    }
-}
-
-fn nofollow() -> i32 {
-    i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0)
-}
-
-/// Hides the session's secrets in anything the run reports, should one ever reach a message.
-pub fn register_secrets(ctx: &mut Context, token: Option<&Token>, pending: Option<&Pending>) {
+fn hide_token(ctx: &mut Context, token: Option<&Token>) {
     if let Some(t) = token {
         ctx.add_secret(t.access_token.clone());
         for secret in [&t.refresh_token, &t.client_secret].into_iter().flatten() {
             ctx.add_secret(secret.clone());
         }
     }
+}
+
+fn hide_pending(ctx: &mut Context, pending: Option<&Pending>) {
     if let Some(p) = pending {
         ctx.add_secret(p.device_code.clone());
         ctx.add_secret(p.registration.client_secret.clone());
