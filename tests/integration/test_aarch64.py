@@ -4,6 +4,8 @@ under qemu-user, which scripts/setup-platforms registers with binfmt_misc for aa
 - every module, run directly against moto, gives the Linux-x86_64 build's result (the same
   keys, and the same values but for new credentials, key ids, times and request ids); a bad
   value fails with the same whole message; no secret shows where it does not belong;
+- sso_login signs in against the IAM Identity Center stand-in (start, approval, wait, reuse)
+  with the same results as the x86_64 build, and caches the same token file;
 - a managed host that reports aarch64: an ssh host (tests/support/ssh_host.py) whose user's
   login shell is Debian's arm64 busybox, through a link named `sh` that is also the host's
   ansible_shell_executable, so every command Ansible sends runs in an aarch64 shell and
@@ -14,6 +16,7 @@ under qemu-user, which scripts/setup-platforms registers with binfmt_misc for aa
 
 import hashlib
 import itertools
+import json
 import os
 import pathlib
 import re
@@ -23,6 +26,7 @@ import tempfile
 import elf
 import pytest
 from fake_role_sts import unsigned_jwt
+from fake_sso import FakeSso
 from moto_server import boto3_client, no_aws_environment
 from play_results import VOLATILE, results
 from ssh_host import SshHost
@@ -54,7 +58,8 @@ UPLOADED = re.compile(r"rustaws\.creds: uploading (\S+) \(")
 # Besides the volatile values of play_results: the ids of new credentials and keys, and the
 # new key's secret and time.
 NEW_EACH_CALL = VOLATILE | {"access_key", "AWS_ACCESS_KEY_ID", "assumed_role_id", "access_key_id",
-                            "secret_access_key", "create_date"}
+                            "secret_access_key", "create_date", "cache_file", "user_code", "verification_uri_complete",
+                            "expires_at", "expires_in", "code_expires_in"}
 
 
 def uploaded(proc):
@@ -118,6 +123,34 @@ def test_each_module_gives_the_x86_64_builds_result(module, builds, run_named_mo
     arm, x86 = (run_named_module(module, args, executable=builds[p]) for p in PLATFORMS)
     assert arm.rc == 0, arm.result
     assert comparable(arm.result) == comparable(x86.result)
+
+
+def test_sso_login_signs_in_as_the_x86_64_build_does(builds, run_named_module, known_secret, tmp_path):
+    """The device flow in two runs, then a reuse, on each build in a HOME of its own; the
+    results are the same but for the code and the times, and so are the token files' keys."""
+    config = tmp_path / "config"
+    config.write_text("[sso-session arm]\nsso_start_url = https://d-arm0000001.awsapps.com/start\n"
+                      "sso_region = eu-west-1\n")
+    seen, caches = {}, {}
+    with FakeSso() as sso:
+        for platform, executable in builds.items():
+            home = tmp_path / platform
+            home.mkdir()
+            env = {"HOME": str(home), "AWS_CONFIG_FILE": str(config), "AWS_ENDPOINT_URL_SSO_OIDC": sso.url}
+            run = lambda **more: run_named_module(  # noqa: E731
+                "sso_login", {"sso_session": "arm", **more}, env=env, executable=executable)
+            start = run()
+            assert start.rc == 0, start.result
+            sso.approve(start.result["user_code"])
+            wait, again = run(wait=True), run()
+            seen[platform] = [comparable(r.result, None) for r in (start, wait, again)]
+            assert [r.result["state"] for r in (start, wait, again)] == ["pending", "signed_in", "valid"]
+            cache = list((home / ".aws/sso/cache").glob("*.json"))
+            caches[platform] = [(f.name, sorted(json.loads(f.read_text()))) for f in cache]
+        for secret in sso.issued_secrets:
+            known_secret(secret, "IAM Identity Center stand-in: issued secret")
+    assert seen["Linux-aarch64"] == seen["Linux-x86_64"]
+    assert caches["Linux-aarch64"] == caches["Linux-x86_64"]
 
 
 def test_a_bad_value_fails_with_the_whole_message_and_no_secret_shows(builds, run_named_module, moto, known_secret):
