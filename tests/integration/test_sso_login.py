@@ -11,19 +11,22 @@ cache is HOME/.aws/sso/cache) and AWS_CONFIG_FILE a temporary config file.
   get the one token approved meanwhile;
 - refresh with the cached refresh token (rotated or kept), none with an expired registration, a
   sign-in when the refresh token is refused, a new registration when the service refuses the
-  cached one; a lock held longer than wait_timeout;
+  cached one (in the refresh, then in the device authorization started with it); a lock held
+  longer than wait_timeout;
 - failures, with their whole messages: denied, expired, nothing pending, wait_timeout, a
   service error's description, the config file's and the options' mistakes;
-- check mode reports the decision and calls nothing, writes nothing;
+- check mode reports the decision and calls nothing, writes nothing: `pending` only for a
+  sign-in that already waits (with its code), a wait with none pending fails as the run does;
 - no secret the stand-in issued shows in any result or -vvv output, even when a careless
   service repeats them in an error;
 - clients nobody here wrote read what the module cached: boto3 gets role credentials through an
   sso_session profile and a legacy profile, botocore refreshes the token near its expiry and
   rewrites the cache (which the module then reads), and the collection's aws_caller_info signs
   with the role credentials of the profile;
-- another local user's lock file, pending file, token file or symbolic links in the cache
-  directory (or the cache directory itself a link of theirs) are refused, nothing written
-  through them;
+- another local user's pending file, token file or symbolic links in the cache directory (the
+  sign-in lock among them, or the cache directory itself a link of theirs) are refused, nothing
+  created or written through them; a regular lock file of theirs is only flock'ed (never
+  written), as the credentials writer's lock is;
 - the three config forms (sso_session, a profile naming one, a legacy profile), AWS_PROFILE
   and the options start_url + sso_region settle the same session.
 
@@ -177,7 +180,8 @@ class Machine:
         return self.cache_dir / f"{sha1(key)}.rustaws-creds-pending"
 
     def lock_file(self, key=SESSION):
-        return self.cache_dir / f"{sha1(key)}.rustaws-creds-sign-in"
+        """The sign-in lock: credentials-file's lock (`<path>.lock`) of `<key>.rustaws-creds-sign-in`."""
+        return self.cache_dir / f"{sha1(key)}.rustaws-creds-sign-in.lock"
 
     def token(self, key=SESSION):
         return json.loads(self.token_file(key).read_text())
@@ -375,7 +379,8 @@ def test_the_examples_sign_in_and_cache_the_token_as_the_aws_cli_does(machine, s
     # Beside the token: the module's sign-in lock, and the writer's locks of the two files.
     key = sha1(SESSION)
     assert sorted(p.name for p in machine.cache_dir.iterdir()) == sorted(
-        [f"{key}.json", f"{key}.rustaws-creds-sign-in", f"{key}.json.lock", f"{key}.rustaws-creds-pending.lock"])
+        [f"{key}.json", f"{key}.rustaws-creds-sign-in.lock", f"{key}.json.lock",
+         f"{key}.rustaws-creds-pending.lock"])
 
     # A third run: the token is reused, nothing is called, nothing changes.
     before = machine.files()
@@ -586,19 +591,32 @@ def test_no_refresh_with_an_expired_registration_but_a_new_one(machine, sso):
 
 def test_a_registration_the_service_refuses_is_not_used_again(machine, sso):
     """The service no longer knows the cached registration (expired or revoked before the time
-    the cache says): the refresh is refused with invalid_client, and the sign-in that follows
-    must register anew rather than start a device authorization with the refused client."""
+    the cache says): the refresh is refused with invalid_client, the device authorization started
+    with the kept registration too, and the module then registers anew and starts again with the
+    new client, which the pending sign-in keeps."""
     machine.sign_in(sso_session=SESSION)
     old = machine.token()
+    before = machine.token_file().read_bytes()
     sso.expire_registrations()
     sso.clear()
     r = machine.login(sso_session=SESSION, min_ttl=43200)
     assert r.get("state") == "pending", r
     code = pending_result(machine, r, changed=True)
-    ops = [(c["operation"], c["error"]) for c in sso.calls]
-    assert ops == [("CreateToken", "InvalidClientException"), ("RegisterClient", None),
-                   ("StartDeviceAuthorization", None)], ops
-    assert sso.calls[2]["client"] != old["clientId"] and sso.calls[2]["userCode"] == code
+    ops = [(c["operation"], c["status"], c["error"]) for c in sso.calls]
+    assert ops == [("CreateToken", 401, "InvalidClientException"),
+                   ("StartDeviceAuthorization", 401, "InvalidClientException"), ("RegisterClient", 200, None),
+                   ("StartDeviceAuthorization", 200, None)], ops
+    refresh, refused, register, start = sso.calls
+    assert refresh["grantType"] == REFRESH_GRANT and refresh["client"] == old["clientId"]
+    assert refused["client"] == old["clientId"] and "userCode" not in refused
+    assert register["clientName"] == f"rustaws-creds-{SESSION}" and register["client"] != old["clientId"]
+    assert start["client"] == register["client"] and start["userCode"] == code
+    assert json.loads(machine.pending_file().read_text())["registration"]["clientId"] == register["client"]
+    assert machine.token_file().read_bytes() == before
+    # The approval gives the new client's token.
+    sso.approve(code)
+    token_result(machine, machine.login(sso_session=SESSION, wait=True, min_ttl=43200), "signed_in", changed=True)
+    assert check_token_cache(machine)["clientId"] == register["client"]
 
 
 def test_a_lock_held_longer_than_wait_timeout(machine, sso):
@@ -610,9 +628,16 @@ def test_a_lock_held_longer_than_wait_timeout(machine, sso):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         started = time.monotonic()
-        failed(machine.login(sso_session=SESSION, wait_timeout=2),
-               f"Another run held the sign-in lock {lock} for longer than wait_timeout")
-        assert 2 <= time.monotonic() - started < 60
+        r = machine.login(sso_session=SESSION, wait_timeout=2)
+        waited = time.monotonic() - started
+        # credentials-file's LockTimeout, for what was left of wait_timeout when the run came to
+        # the lock (the deadline is set before the SDK's configuration is loaded): milliseconds
+        # ("N ms"), or "N s" when that is whole seconds.
+        shown = re.fullmatch(r".* for ((\d+) ms|([12]) s): giving up\..*", r.get("msg", ""), re.S)
+        assert shown and 0 < int(shown[2] or 0) + 1000 * int(shown[3] or 0) <= 2000, r
+        failed(r, f"Cannot take the sign-in lock: the lock file {lock} stayed locked by another process for "
+                  f"{shown[1]}: giving up. Retry later, or find the process holding it (fuser {lock})")
+        assert 2 <= waited < 60
     finally:
         os.close(fd)
     assert sso.calls == []
@@ -653,15 +678,20 @@ def test_an_expired_code(machine, sso):
 def test_an_error_of_the_service_shows_its_description(machine, sso):
     """SSO OIDC's errors carry their text in error_description (no message field): the module's
     message shows it, as botocore's and the AWS CLI's do ("... operation: Client registration has
-    expired"), rather than "no message"."""
+    expired"), rather than "no message"; with the service's error and the answer's metadata."""
     code = pending_result(machine, machine.login(sso_session=SESSION), changed=True)
     sso.expire_registrations()
     r = machine.login(sso_session=SESSION, wait=True)
-    assert r["failed"] is True, r
-    assert r["msg"] == ("An error occurred (InvalidClientException) when calling the CreateToken operation: Client "
-                        "registration has expired"), r
-    assert r["error"] == {"code": "InvalidClientException", "message": "Client registration has expired"}, r
+    assert r == {"changed": False, "failed": True,
+                 "msg": "An error occurred (InvalidClientException) when calling the CreateToken operation: Client "
+                        "registration has expired",
+                 "error": {"code": "InvalidClientException", "message": "Client registration has expired"},
+                 "response_metadata": {"http_status_code": 401, "request_id": sso.request_id}}, r
     assert code not in r["msg"]
+    assert [(c["operation"], c["status"], c["error"]) for c in sso.calls][-1] == (
+        "CreateToken", 401, "InvalidClientException")
+    # Not an end of the sign-in: the pending file stays.
+    assert os.path.exists(machine.pending_file()) and not machine.token_file().exists()
 
 
 class FlakySso(FakeSso):
@@ -756,27 +786,36 @@ def test_mistakes_in_the_config_file_and_the_options(machine, sso):
 # 6. Check mode
 
 
+def would_start(machine, r, key=SESSION):
+    """The whole check-mode result of a sign-in a run would start: no code exists yet, so not
+    `pending` (nothing to approve, nothing to wait for)."""
+    assert r == {"changed": True, "failed": False, "state": "pending", "pending": False,
+                 "cache_file": str(machine.token_file(key))}, r
+
+
 def test_check_mode_previews_a_sign_in_and_changes_nothing(machine, sso):
     results, _ = machine.play([
         {"name": "start", MODULE: {"sso_session": SESSION}, "register": "start"},
         {"name": "wait", MODULE: {"sso_session": SESSION, "wait": True}, "register": "wait"},
     ], check=True)
-    cache_file = str(machine.token_file())
-    assert results["start"]["localhost"] == {"changed": True, "failed": False, "state": "pending", "pending": True,
-                                             "cache_file": cache_file}
-    assert results["wait"]["localhost"] == {"changed": True, "failed": False, "state": "signed_in", "pending": False,
-                                            "cache_file": cache_file}
+    # A wait with no sign-in pending fails as the run does.
+    failed(results["wait"]["localhost"], f"No sign-in to sso-session {SESSION} ({START_URL}) is pending: run the "
+                                         "task without wait first, to get the code to approve")
+    would_start(machine, results["start"]["localhost"])
     assert sso.calls == [] and not (machine.home / ".aws").exists()
 
 
 def test_the_examples_run_in_check_mode(machine, sso):
     """check_mode is "full" support: the EXAMPLES playbook runs with --check. The first task
-    previews a sign-in; the debug task (which runs in check mode too) must then have what it
-    shows, or the preview must not say pending when no code exists."""
+    previews a sign-in, which has no code yet: not pending, so the debug task (which would run
+    in check mode too, without a code to show) and the wait are skipped."""
     results, proc = machine.play(EXAMPLE_TASKS, check=True)
-    first, asked = results["sso"]["localhost"], results["asked"]["localhost"]
-    assert first["state"] == "pending" and first["changed"] is True, first
-    assert asked.get("failed") is not True, asked.get("msg", asked)
+    first, asked, waited = (results[n]["localhost"] for n in ("sso", "asked", "waited"))
+    would_start(machine, first)
+    skipped = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False",
+               "false_condition": "sso.pending"}
+    assert asked == skipped, asked
+    assert waited == skipped, waited
     assert sso.calls == [] and not (machine.home / ".aws").exists()
 
 
@@ -798,8 +837,8 @@ def test_check_mode_previews_reuse_and_refresh_and_changes_nothing(machine, sso)
         {"name": "refresh", MODULE: {"sso_session": SESSION, "min_ttl": 43200}, "register": "refresh"},
     ], check=True)
     token_result(machine, results["valid"]["localhost"], "valid", changed=False)
-    assert results["refresh"]["localhost"] == {"changed": True, "failed": False, "state": "refreshed",
-                                               "pending": False, "cache_file": str(machine.token_file())}
+    # The refresh preview: the cached token's expiry (what a run would replace).
+    token_result(machine, results["refresh"]["localhost"], "refreshed", changed=True)
     assert sso.calls == [] and machine.files() == before
     # A refresh token that cannot be used (no registration left in the file): a sign-in.
     cached = machine.token()
@@ -807,8 +846,7 @@ def test_check_mode_previews_reuse_and_refresh_and_changes_nothing(machine, sso)
     machine.token_file().write_text(json.dumps(cached))
     before = machine.files()
     r = machine.login(check=True, sso_session=SESSION, min_ttl=43200)
-    assert r == {"changed": True, "failed": False, "state": "pending", "pending": True,
-                 "cache_file": str(machine.token_file())}
+    would_start(machine, r)
     assert sso.calls == [] and machine.files() == before
 
 
@@ -1060,16 +1098,31 @@ def plant(evil, path, text=None, link_to=None):
         as_evil(evil, path, text)
 
 
-def test_another_users_lock_file_is_refused(env, tmp_path, sso, evil, shared_home):
+def test_another_users_lock_file_is_only_locked(env, tmp_path, sso, evil, shared_home):
+    """A regular lock file of the other user's: opened and flock'ed as the credentials writer's
+    lock is, never written (it holds no secret), so both runs go through; the file stays
+    theirs, untouched."""
     machine = Machine(env, tmp_path, sso, home=shared_home)
     lock = machine.lock_file()
     plant(evil, lock, "")
-    for wait in (False, True):
-        failed(machine.login(sso_session=SESSION, wait=wait),
-               f"Refusing the lock {lock}: it is not a regular file of the user this task runs as")
-    assert sso.calls == []
-    assert sorted(p.name for p in machine.cache_dir.iterdir()) == [lock.name]
-    assert os.lstat(lock).st_uid == evil.uid and lock.read_bytes() == b""
+    planted = os.lstat(lock)
+
+    def unchanged():
+        now = os.lstat(lock)
+        assert (now.st_ino, now.st_uid, now.st_gid, stat.S_IMODE(now.st_mode), now.st_size, now.st_mtime_ns) == (
+            planted.st_ino, evil.uid, planted.st_gid, 0o600, 0, planted.st_mtime_ns)
+
+    code = pending_result(machine, machine.login(sso_session=SESSION), changed=True)
+    unchanged()
+    sso.approve(code)
+    token_result(machine, machine.login(sso_session=SESSION, wait=True), "signed_in", changed=True)
+    unchanged()
+    assert lock.read_bytes() == b""
+    assert sso.operations()[:2] == ["RegisterClient", "StartDeviceAuthorization"]
+    check_token_cache(machine)
+    key = sha1(SESSION)
+    assert sorted(p.name for p in machine.cache_dir.iterdir()) == sorted(
+        [lock.name, f"{key}.json", f"{key}.json.lock", f"{key}.rustaws-creds-pending.lock"])
 
 
 @pytest.mark.parametrize("dangling", [False, True], ids=["to-their-file", "dangling"])
@@ -1080,8 +1133,10 @@ def test_another_users_lock_link_is_not_followed(env, tmp_path, sso, evil, share
         evil.run("sh", "-c", f"umask 077; : > {target}")
     lock = machine.lock_file()
     plant(evil, lock, link_to=target)
-    failed(machine.login(sso_session=SESSION),
-           f"Cannot open the lock {lock}: Too many levels of symbolic links (os error 40)")
+    for wait in (False, True):
+        failed(machine.login(sso_session=SESSION, wait=wait),
+               f"Cannot take the sign-in lock: the lock file {lock} is a symbolic link, not a regular file: refusing "
+               "to use it; remove it")
     assert sso.calls == []
     assert os.path.islink(lock) and sorted(p.name for p in machine.cache_dir.iterdir()) == [lock.name]
     if dangling:
@@ -1094,7 +1149,8 @@ def test_another_users_lock_link_is_not_followed(env, tmp_path, sso, evil, share
 def test_a_cache_directory_link_of_another_user_gets_nothing(env, tmp_path, sso, evil, whose):
     """HOME/.aws/sso writable by the other user's group, who replaced `cache` with a link to a
     directory of their own, or to any directory of root's (a system directory, say): the module
-    refuses, and creates nothing there (not even its lock file)."""
+    refuses at its sign-in lock, the first thing it makes, and creates nothing there (not even
+    the lock file)."""
     home = pathlib.Path(tempfile.mkdtemp(prefix="rustaws-sso-home-"))
     system = pathlib.Path(tempfile.mkdtemp(prefix="rustaws-system-dir-"))
     try:
@@ -1112,7 +1168,7 @@ def test_a_cache_directory_link_of_another_user_gets_nothing(env, tmp_path, sso,
         evil.run("ln", "-s", target, sso_dir / "cache")
         machine = Machine(env, tmp_path, sso, home=home)
         r = machine.login(sso_session=SESSION)
-        failed(r, f"Cannot read the SSO token cache: refusing to follow the symbolic link {sso_dir / 'cache'}: it "
+        failed(r, f"Cannot take the sign-in lock: refusing to follow the symbolic link {sso_dir / 'cache'}: it "
                   f"belongs to {who(evil)}, not to you or root, and {sso_dir} is not a directory only you or root "
                   "can write, so the link may have been planted to redirect this file. Give the path it points to "
                   "instead, if that file is meant")
