@@ -15,7 +15,7 @@ use ansible_module::{
 use aws_connect::{AwsOptions, Io};
 use serde::{Deserialize, Serialize};
 use settings::{Asked, Session};
-use signin::{Answer, State};
+use signin::Answer;
 use std::time::{Duration, Instant};
 
 /// The module, for the multi-call executable's table.
@@ -158,7 +158,7 @@ async fn run(ctx: &mut Context, o: Options, io: &Io) -> Result<Outcome, Failure>
 fn report(answer: &Answer, files: &cache::Files) -> Outcome {
     let mut outcome = Outcome::changed(answer.changed)
         .with("state", answer.state.name())
-        .with("pending", answer.state == State::Pending)
+        .with("pending", answer.pending.is_some())
         .with("cache_file", files.token.display().to_string());
     if let Some(token) = &answer.token {
         let left = cache::seconds(&token.expires_at).map(|at| (at - cache::now()).max(0));

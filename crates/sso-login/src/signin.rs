@@ -70,6 +70,41 @@ pub fn live_pending(files: &Files, session: &Session) -> Result<Option<Pending>,
     }))
 }
 
+/// What the cached token does for a run: answers it (still fresh, or refreshed now), or not.
+enum Kept {
+    Answered(Box<Answer>),
+    Not(Option<Token>),
+}
+
+/// The cached token reused while fresh, else refreshed when its refresh token allows (a refused
+/// refresh leaves it to a sign-in).
+async fn kept(
+    ctx: &mut Context,
+    aws: &Aws,
+    session: &Session,
+    files: &Files,
+    min_ttl: i64,
+) -> Result<Kept, Failure> {
+    let cached: Option<Token> = cache::read(&files.token)?;
+    hide_token(ctx, cached.as_ref());
+    if let Some(token) = fresh(cached.clone(), min_ttl) {
+        return Ok(answered(State::Valid, false, token));
+    }
+    if let Some(old) = cached.as_ref().filter(|t| refreshable(t)) {
+        let client = oidc::client(aws, session);
+        if let Some(new) = oidc::refresh(aws, &client, old).await? {
+            hide_token(ctx, Some(&new));
+            cache::write(&files.token, &new)?;
+            return Ok(answered(State::Refreshed, true, new));
+        }
+    }
+    Ok(Kept::Not(cached))
+}
+
+fn answered(state: State, changed: bool, token: Token) -> Kept {
+    Kept::Answered(Box::new(answer(state, changed, Some(token), None)))
+}
+
 /// The run without `wait`: reuse, refresh, or start (or share) a device authorization.
 pub async fn begin(
     ctx: &mut Context,
@@ -78,19 +113,11 @@ pub async fn begin(
     files: &Files,
     min_ttl: i64,
 ) -> Result<Answer, Failure> {
-    let cached: Option<Token> = cache::read(&files.token)?;
-    hide_token(ctx, cached.as_ref());
-    if let Some(token) = fresh(cached.clone(), min_ttl) {
-        return Ok(answer(State::Valid, false, Some(token), None));
-    }
+    let cached = match kept(ctx, aws, session, files, min_ttl).await? {
+        Kept::Answered(done) => return Ok(*done),
+        Kept::Not(cached) => cached,
+    };
     let client = oidc::client(aws, session);
-    if let Some(old) = cached.as_ref().filter(|t| refreshable(t)) {
-        if let Some(new) = oidc::refresh(aws, &client, old).await? {
-            hide_token(ctx, Some(&new));
-            cache::write(&files.token, &new)?;
-            return Ok(answer(State::Refreshed, true, Some(new), None));
-        }
-    }
     let pending = live_pending(files, session)?;
     hide_pending(ctx, pending.as_ref());
     if let Some(pending) = pending {
@@ -136,10 +163,8 @@ pub async fn finish(
     min_ttl: i64,
     deadline: Instant,
 ) -> Result<Answer, Failure> {
-    let cached: Option<Token> = cache::read(&files.token)?;
-    hide_token(ctx, cached.as_ref());
-    if let Some(token) = fresh(cached, min_ttl) {
-        return Ok(answer(State::Valid, false, Some(token), None));
+    if let Kept::Answered(done) = kept(ctx, aws, session, files, min_ttl).await? {
+        return Ok(*done);
     }
     let pending = live_pending(files, session)?;
     hide_pending(ctx, pending.as_ref());
