@@ -25,7 +25,7 @@ import boto3
 import botocore
 import pytest
 from botocore.config import Config
-from fake_sso import DEFAULT_ACCOUNTS, DEVICE_GRANT, FakeSso, OIDC_NAMESPACE
+from fake_sso import DEFAULT_ACCOUNTS, DEVICE_GRANT, OIDC_NAMESPACE, stand_ins
 
 from harness import PROXY_VARS, assert_network_safe
 
@@ -41,18 +41,8 @@ CACHE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 def make_sso(known_secret):
     """make_sso(**options): a started stand-in, closed after the test; whatever it issued goes to
     the session's secret scan."""
-    started = []
-
-    def make(**options):
-        fake = FakeSso(**options).start()
-        started.append(fake)
-        return fake
-
-    yield make
-    for fake in started:
-        fake.close()
-        for secret in fake.issued_secrets:
-            known_secret(secret, "fake SSO: issued secret")
+    with stand_ins(known_secret) as make:
+        yield make
 
 
 @pytest.fixture

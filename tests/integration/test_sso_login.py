@@ -52,7 +52,7 @@ import time
 
 import pytest
 import yaml
-from fake_sso import DEFAULT_ACCOUNTS, DEVICE_GRANT, REFRESH_GRANT, Failure, FakeSso
+from fake_sso import DEFAULT_ACCOUNTS, DEVICE_GRANT, REFRESH_GRANT, Failure, FakeSso, stand_ins
 
 from harness import VENV_BIN, assert_network_safe, merge_env
 
@@ -127,18 +127,8 @@ def make_sso(known_secret, secret_recorder):
     """make_sso(**options): a started stand-in, closed after the test. Every secret it issued is
     then looked for in what this test's runs printed and wrote (it must be nowhere)."""
     mark = secret_recorder.mark()
-    started = []
-
-    def make(**options):
-        fake = FakeSso(**options).start()
-        started.append(fake)
-        return fake
-
-    yield make
-    for fake in started:
-        fake.close()
-        for secret in fake.issued_secrets:
-            known_secret(secret, "fake SSO: issued secret")
+    with stand_ins(known_secret) as make:
+        yield make
     findings = secret_recorder.scan(since=mark)
     assert not findings, f"{len(findings)} secret(s) out of place:\n{report(findings)}"
 

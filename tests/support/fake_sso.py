@@ -71,6 +71,7 @@ The test's side, all thread-safe:
 
 import base64
 import collections
+import contextlib
 import json
 import secrets
 import string
@@ -581,3 +582,23 @@ class FakeSso(FakeAWS):
         with self.lock:
             token.revoked = True
         return 200, None
+
+
+@contextlib.contextmanager
+def stand_ins(register_secret):
+    """make(**options): started stand-ins, closed on leaving; every secret each issued is given
+    to register_secret(value, origin) (a test's known_secret), for the secret scan."""
+    started = []
+
+    def make(**options):
+        fake = FakeSso(**options).start()
+        started.append(fake)
+        return fake
+
+    try:
+        yield make
+    finally:
+        for fake in started:
+            fake.close()
+            for secret in fake.issued_secrets:
+                register_secret(secret, "fake SSO: issued secret")
