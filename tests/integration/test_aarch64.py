@@ -132,9 +132,11 @@ def test_sso_login_signs_in_as_the_x86_64_build_does(builds, run_named_module, k
     config.write_text("[sso-session arm]\nsso_start_url = https://d-arm0000001.awsapps.com/start\n"
                       "sso_region = eu-west-1\n")
     seen, caches = {}, {}
-    with FakeSso() as sso:
+    # The token cache holds secrets on purpose: HOME is outside the test's directory, whose files
+    # the secret scan reads.
+    with FakeSso() as sso, tempfile.TemporaryDirectory(prefix="rustaws-sso-home-") as homes:
         for platform, executable in builds.items():
-            home = tmp_path / platform
+            home = pathlib.Path(homes) / platform
             home.mkdir()
             env = {"HOME": str(home), "AWS_CONFIG_FILE": str(config), "AWS_ENDPOINT_URL_SSO_OIDC": sso.url}
             run = lambda **more: run_named_module(  # noqa: E731

@@ -10,6 +10,7 @@ import contextlib
 import pathlib
 import re
 import subprocess
+import tempfile
 import threading
 
 import pytest
@@ -54,7 +55,9 @@ def sso_sign_in(tmp_path, known_secret):
     config.write_text("[sso-session my-sso]\nsso_start_url = https://d-1234567890.awsapps.com/start\n"
                       "sso_region = eu-west-1\n")
     done = threading.Event()
-    with FakeSso() as sso:
+    # The token cache holds secrets on purpose: HOME is outside the test's directory, whose files
+    # the secret scan reads.
+    with FakeSso() as sso, tempfile.TemporaryDirectory(prefix="rustaws-sso-home-") as home:
         def approve():
             while not done.wait(0.1):
                 with contextlib.suppress(KeyError):
@@ -62,7 +65,7 @@ def sso_sign_in(tmp_path, known_secret):
         user = threading.Thread(target=approve)
         user.start()
         try:
-            yield sso, {"AWS_URL": sso.url, "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(config)}
+            yield sso, {"AWS_URL": sso.url, "HOME": home, "AWS_CONFIG_FILE": str(config)}
         finally:
             done.set()
             user.join()
@@ -92,7 +95,7 @@ def test_example_runs(playbook, readme_moto, env, tmp_path, known_secret):
         assert re.search(r"^localhost\s+: ok=\d+ .*failed=0 ", proc.stdout, re.M), proc.stdout
         if "rustaws.creds.sso_login" in playbook:
             assert sso.device_authorizations == 1 and sso.count("CreateToken") >= 1, sso.counts()
-            assert list((tmp_path / ".aws/sso/cache").glob("*.json")), "the token is cached"
+            assert list(pathlib.Path(run_env["HOME"], ".aws/sso/cache").glob("*.json")), "the token is cached"
 
 
 def run_example(path, token_file, run_env, tmp_path):
